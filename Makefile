@@ -1,0 +1,45 @@
+# Two commands: `make run` serves the seeded demo site, `make test` runs the whole suite.
+VENV := .venv
+PY := $(VENV)/bin/python
+export FLASK_APP := app:create_app
+APT := DEBIAN_FRONTEND=noninteractive apt-get -y -q
+
+.PHONY: run test setup system-deps translations bench-submit bench-query clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed translations
+
+translations: $(VENV)/.installed
+	$(PY) -m flask translate compile >/dev/null
+
+# Debian's Chromium and PostgreSQL for the browser and PostgreSQL tests; installed only as root and only when missing.
+system-deps:
+	@if [ "$$(id -u)" = 0 ]; then \
+	  missing=""; \
+	  [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	  if [ -n "$$missing" ]; then echo "Installing$$missing with apt-get"; \
+	    apt-get update -q >/dev/null && $(APT) install $$missing >/dev/null || echo "Could not install$$missing"; fi; \
+	else echo "Not root: browser/PostgreSQL tests run only if chromium and postgresql are already installed."; fi
+
+run: setup
+	$(PY) -m flask db upgrade
+	$(PY) -m flask demo --if-empty
+	@echo "Serving http://127.0.0.1:5000 (Ctrl+C to stop)"
+	$(VENV)/bin/waitress-serve --host 127.0.0.1 --port 5000 --threads 8 --call app:create_app
+
+test: setup system-deps
+	$(PY) -m pytest -q -p no:cacheprovider
+
+bench-submit: setup
+	$(PY) bench/submit.py
+
+bench-query: setup
+	$(PY) bench/query.py
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3

@@ -1,0 +1,45 @@
+"""The application factory."""
+from pathlib import Path
+
+from flask import Flask, render_template, request, session
+from flask_babel import gettext
+
+import config as settings
+from extensions import babel, csrf, db, login_manager, migrate
+
+
+def select_locale():
+    """The language chosen with the switch, else zh_CN."""
+    from flask import current_app
+
+    lang = session.get("lang")
+    return lang if lang in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def create_app(config=None):
+    """Create the site; ``config`` (a dict) wins over the environment, for tests."""
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(settings.from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+    from blueprints import apply, auth, main, port_hours, query
+
+    for module in (auth, main, apply, query, port_hours):
+        app.register_blueprint(module.bp)
+
+    import commands
+    import web
+
+    commands.register(app)
+    web.register(app)
+    return app

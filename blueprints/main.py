@@ -1,0 +1,31 @@
+"""The home page and the language switch."""
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from extensions import db
+from models import ROLE_ENTERPRISE, Announcement
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+@login_required
+def home():
+    """Everyone's home page: the announcements (系统公告), and the application menu for enterprises."""
+    announcements = db.session.execute(
+        select(Announcement).order_by(Announcement.published_on.desc(), Announcement.id.desc()).limit(20)
+    ).scalars()
+    return render_template(
+        "main/home.html", announcements=announcements, is_enterprise=current_user.role == ROLE_ENTERPRISE
+    )
+
+
+@bp.route("/lang", methods=["POST"])
+def switch_language():
+    """Remember the chosen language and go back to the page the user was on."""
+    lang = request.form.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+    target = request.form.get("next") or ""
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("main.home"), code=303)

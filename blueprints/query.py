@@ -1,0 +1,128 @@
+"""预约通关查询: an enterprise's applications as declarant (A) or consignee (B), batch delete of drafts, CSV export."""
+import csv
+import io
+
+from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask_babel import gettext, ngettext
+from flask_login import current_user
+
+import clock
+import rules
+from blueprints.port_hours import parse_date
+from extensions import db
+from models import ROLE_ENTERPRISE, Application, application_search, deletable_drafts
+from web import errors_by_field, render_page, role_required, say
+
+bp = Blueprint("query", __name__, url_prefix="/query")
+
+PAGE_SIZE = 20
+FILTER_NAMES = ("category", "consignee_code", "status", "applied_from", "applied_to", "appointment_from", "appointment_to", "pre_entry_number")
+# The statuses a user can filter by, in the order the lifecycle runs.
+STATUS_CHOICES = (
+    rules.DRAFT, rules.SUBMITTED, rules.ACCEPTED, rules.APPROVED, rules.CLEARED,
+    rules.CLEARED_NO_FEEDBACK, rules.RETURNED, rules.CANCELLED,
+)
+
+
+def read_filters(args):
+    """The query form's values as typed, with 申请时间 defaulting to today."""
+    values = {name: (args.get(name) or "").strip() for name in FILTER_NAMES}
+    if not any(values[name] for name in ("applied_from", "applied_to", "appointment_from", "appointment_to")) and "category" not in args:
+        values["applied_from"] = values["applied_to"] = clock.today().isoformat()
+    values["category"] = values["category"].upper()
+    values["consignee_code"] = values["consignee_code"].upper()
+    return values
+
+
+def checked_search(values):
+    """Check the filters (R21, R22); return (refusals, select statement or None)."""
+    own = current_user.enterprise
+    dates = {name: parse_date(values[name]) for name in ("applied_from", "applied_to", "appointment_from", "appointment_to")}
+    refusals = rules.check_query(
+        values["category"], (own.customs_code, own.uscc), values["consignee_code"],
+        dates["applied_from"], dates["applied_to"], dates["appointment_from"], dates["appointment_to"],
+    )
+    if refusals:
+        return refusals, None
+    return [], application_search(own.id, values["category"], values["status"], values["pre_entry_number"], dates, clock.now())
+
+
+@bp.route("")
+@role_required(ROLE_ENTERPRISE)
+def index():
+    """The query form and, once asked, one page of results (20 a page, with the total)."""
+    values = read_filters(request.args)
+    asked = "category" in request.args
+    refusals, search = checked_search(values) if asked else ([], None)
+    page = max(request.args.get("page", 1, type=int), 1)
+    results, total = [], 0
+    if search is not None:
+        total = db.session.execute(search.count).scalar()
+        results = db.session.execute(search.rows.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
+    return render_page(
+        "query/index.html",
+        "results",
+        "query-results",
+        values=values,
+        errors=errors_by_field(refusals),
+        asked=asked and not refusals,
+        results=results,
+        total=total,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        categories=rules.QUERY_CATEGORIES,
+        statuses=STATUS_CHOICES,
+        own=current_user.enterprise,
+        filters={name: values[name] for name in FILTER_NAMES if values[name]},
+    )
+
+
+@bp.route("/export.csv")
+@role_required(ROLE_ENTERPRISE)
+def export():
+    """The current result as CSV (UTF-8 with BOM so that Excel opens it)."""
+    values = read_filters(request.args)
+    refusals, search = checked_search(values)
+    if refusals:
+        for refusal in refusals:
+            flash(say(refusal), "error")
+        return redirect(url_for("query.index", **values), code=303)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow([gettext("预录入编号"), gettext("申报人名称"), gettext("收发货人名称"), gettext("申请时间"), gettext("预约时间"), gettext("状态")])
+    for application in db.session.execute(search.rows).scalars():
+        writer.writerow([
+            application.pre_entry_number,
+            application.declarant.name,
+            application.consignee.name if application.consignee else "",
+            application.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            application.start.strftime("%Y-%m-%d %H:%M:%S") if application.start else "",
+            gettext(rules.STATUS_LABELS[application.shown_status]),
+        ])
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=yuyue-{clock.today().isoformat()}.csv"},
+    )
+
+
+@bp.route("/delete", methods=["POST"])
+@role_required(ROLE_ENTERPRISE)
+def batch_delete():
+    """批量删除: delete the ticked drafts, all or none (R15), then show the same query again."""
+    ids = request.form.getlist("ids", type=int)
+    back = {name: request.form.get(name, "") for name in FILTER_NAMES + ("page",) if request.form.get(name)}
+    if not ids:
+        flash(gettext("请先勾选要删除的暂存申请。"), "error")
+        return redirect(url_for("query.index", **back), code=303)
+    drafts = deletable_drafts(current_user.enterprise_id, ids)
+    if len(drafts) != len(set(ids)):
+        # A crafted or stale request: someone else's, or no longer a draft. Delete nothing.
+        flash(gettext("只能删除本企业申报的暂存状态申请，所选申请中有不能删除的，未删除任何申请。请刷新后重新勾选。"), "error")
+        return redirect(url_for("query.index", **back), code=303)
+    for application in drafts:
+        db.session.delete(application)
+    db.session.commit()
+    flash(ngettext("已删除%(num)d项暂存申请。", "已删除%(num)d项暂存申请。", len(drafts)), "success")
+    return redirect(url_for("query.index", **back), code=303)

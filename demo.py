@@ -1,0 +1,198 @@
+"""The demo site for classes: `flask demo` seeds it, `flask demo --reset` brings it back."""
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import delete
+
+import clock
+import rules
+from commands import generate_calendar, load_reference_data
+from extensions import db
+from models import (
+    ROLE_ADMIN,
+    ROLE_CUSTOMS,
+    ROLE_ENTERPRISE,
+    Announcement,
+    Application,
+    Counter,
+    DeclarationNumber,
+    DeclarationRecord,
+    Enterprise,
+    GoodsItem,
+    Port,
+    User,
+)
+
+DEMO_PASSWORD = "demo1234"
+DEMO_USERS = (
+    "demo-advanced",
+    "demo-general",
+    "demo-dishonest",
+    "demo-unqualified",
+    "demo-consignee",
+    "demo-overdue",
+    "demo-customs",
+    "demo-admin",
+)
+CALENDAR_PORTS = ("0100", "0200", "0400", "8000")
+# 2027 is not in the holiday table yet: two ports publish a provisional calendar, Chongqing publishes none.
+PROVISIONAL_2027_PORTS = ("0100", "0400")
+
+ENTERPRISES = {
+    "advanced": ("130198004Y", "9113000034801880XB", "1301111111", "河北省电子口岸发展股份有限公司", rules.ADVANCED_CERTIFIED, True),
+    "general": ("5001960123", "91500000MA5U7X0Q0D", "5000600001", "重庆渝丰进出口贸易有限公司", rules.GENERAL_CREDIT, True),
+    "consignee": ("1201960456", "91120116MA05K3H209", "1200600002", "天津华映光电股份有限公司", rules.GENERAL_CERTIFIED, True),
+    "dishonest": ("1301960789", "91130100MA0CX8L21Y", "1300600003", "石家庄恒通商贸有限公司", rules.DISHONEST, True),
+    "unqualified": ("5001960321", "91500112MA61B2C45W", "5000600004", "重庆两江鑫达物流有限公司", rules.GENERAL_CREDIT, False),
+    "overdue": ("1301960654", "91130105MA0E7J8P6B", "1300600005", "石家庄冀通国际货运代理有限公司", rules.GENERAL_CERTIFIED, True),
+}
+
+
+def wipe():
+    """Delete every row but the number sequences (pre-entry numbers stay unique across resets)."""
+    for table in reversed(db.metadata.sorted_tables):
+        if table.name != Counter.__tablename__:
+            db.session.execute(delete(table))
+    db.session.flush()
+
+
+def _evening(base, days):
+    """18:00 on the day ``days`` after ``base``: outside every port's working hours."""
+    return datetime.combine(base.date() + timedelta(days=days), time(18, 0))
+
+
+def new_application(declarant, consignee, user, at, **fields):
+    """An application as the first 暂存 makes it, with these fields filled."""
+    application = Application.start_new(declarant, user, at)
+    application.consignee = consignee
+    application.consignee_code = consignee.customs_code
+    for name, value in fields.items():
+        setattr(application, name, value)
+    application.end = application.start + rules.WINDOW
+    return application
+
+
+def seed():
+    """Create ports with calendars, enterprises, users, applications in every status, records, announcements."""
+    now = clock.now()
+    load_reference_data()
+    db.session.flush()
+    for code in CALENDAR_PORTS:
+        generate_calendar(code, 2026)
+    for code in PROVISIONAL_2027_PORTS:
+        generate_calendar(code, 2027, provisional=True)
+
+    firms = {}
+    for key, (customs_code, uscc, inspection, name, grade, qualified) in ENTERPRISES.items():
+        firms[key] = Enterprise(
+            customs_code=customs_code, uscc=uscc, inspection_code=inspection, name=name, credit_grade=grade, qualified=qualified
+        )
+        db.session.add(firms[key])
+
+    users = {}
+    for key in ("advanced", "general", "dishonest", "unqualified", "consignee", "overdue"):
+        users[key] = User(username=f"demo-{key}", display_name=f"demo-{key}", role=ROLE_ENTERPRISE, enterprise=firms[key])
+    users["customs"] = User(username="demo-customs", display_name="海关审核员", role=ROLE_CUSTOMS)
+    users["admin"] = User(username="demo-admin", display_name="口岸管理员", role=ROLE_ADMIN)
+    ports = [db.session.get(Port, code) for code in CALENDAR_PORTS]
+    users["customs"].ports = ports
+    users["admin"].ports = ports
+    for user in users.values():
+        user.set_password(DEMO_PASSWORD)
+        db.session.add(user)
+    db.session.flush()
+
+    _seed_applications(now, firms, users)
+    _seed_announcements(now)
+
+
+def _seed_applications(now, firms, users):
+    general, consignee, customs = firms["general"], firms["consignee"], users["customs"]
+    common = dict(
+        contact_name="张明",
+        contact_mobile="13812345678",
+        declaration_port="8000",
+        entry_port="8000",
+        transport_mode="5",
+        reason_category="perishable",
+        reason_text="进口冷冻三文鱼，需当晚通关",
+        direction=rules.IMPORT,
+    )
+    goods = [("冻大西洋鲑鱼", "0303130000")]
+
+    def make(status, created_days_ago, start_days, steps, **extra):
+        created = now - timedelta(days=created_days_ago)
+        application = new_application(
+            general, consignee, users["general"], created, start=_evening(now, start_days), **{**common, **extra}
+        )
+        for position, (name, code) in enumerate(goods, start=1):
+            application.goods.append(GoodsItem(position=position, name=name, hs_code=code))
+        for to_status in steps:
+            if to_status == rules.SUBMITTED:
+                application.submitted_at = created + timedelta(minutes=5)
+                application.application_number = application.pre_entry_number
+            if to_status == rules.APPROVED:
+                application.approved_at = created + timedelta(hours=2)
+            application.move(to_status, users["general"] if to_status in (rules.SUBMITTED, rules.CANCELLED) else customs)
+        application.status = status
+        return application
+
+    make(rules.DRAFT, 1, 9, [])
+    make(rules.DRAFT, 0, 12, [], reason_text="")
+    make(rules.SUBMITTED, 2, 6, [rules.SUBMITTED])
+    make(rules.ACCEPTED, 3, 5, [rules.SUBMITTED, rules.ACCEPTED])
+    approved = make(rules.APPROVED, 4, 4, [rules.SUBMITTED, rules.ACCEPTED, rules.APPROVED])
+    cleared = make(rules.CLEARED, 12, -7, [rules.SUBMITTED, rules.ACCEPTED, rules.APPROVED, rules.CLEARED])
+    cleared.declaration_numbers.append(DeclarationNumber(position=1, number="800020261000000101"))
+    returned = make(rules.RETURNED, 5, 3, [rules.SUBMITTED, rules.RETURNED], return_reason="随附材料不清晰，请补充后重新申请")
+    returned.history[-1].note = returned.return_reason
+    make(rules.CANCELLED, 6, 2, [rules.SUBMITTED, rules.ACCEPTED, rules.APPROVED, rules.CANCELLED])
+
+    # R17: approved, appointment more than five days ago, nothing fed back: shown as 通关完成未反馈.
+    overdue = new_application(
+        firms["overdue"], firms["overdue"], users["overdue"], now - timedelta(days=14),
+        start=_evening(now, -8), **{**common, "declaration_port": "0400", "entry_port": "0400"},
+    )
+    overdue.goods.append(GoodsItem(position=1, name="鲜切花", hs_code="0603110000"))
+    overdue.submitted_at = overdue.created_at + timedelta(minutes=3)
+    overdue.approved_at = overdue.created_at + timedelta(hours=3)
+    for to_status in (rules.SUBMITTED, rules.ACCEPTED, rules.APPROVED):
+        overdue.move(to_status, customs)
+
+    # Declaration records for R20 checks of the approved application's feedback.
+    declared = approved.start.date()
+    db.session.add_all(
+        [
+            DeclarationRecord(number="800020261000000123", consignee_code=consignee.customs_code, declaration_port="8000",
+                              entry_port="8000", direction=rules.IMPORT, declared_on=declared),
+            DeclarationRecord(number="800020261000000456", consignee_code=firms["advanced"].customs_code,
+                              declaration_port="8000", entry_port="8000", direction=rules.IMPORT, declared_on=declared),
+            DeclarationRecord(number="800020261000000101", consignee_code=consignee.customs_code, declaration_port="8000",
+                              entry_port="8000", direction=rules.IMPORT, declared_on=cleared.start.date()),
+        ]
+    )
+
+
+def _seed_announcements(now):
+    db.session.add_all(
+        [
+            Announcement(
+                title="关于“互联网+预约通关”的公告（海关总署公告2018年第109号）",
+                body="企业可在海关非工作时间预约通关。申报地海关与进出口海关不同的，应最迟在预约通关时间前的最后一个海关工作日"
+                "下班前24小时提出预约申请，高级认证企业可放宽至8小时；相同的，应最迟在下班前8小时提出，高级认证企业可放宽至4小时。",
+                publisher="海关总署",
+                published_on=now.date() - timedelta(days=30),
+            ),
+            Announcement(
+                title="2027年口岸工作日历为暂定日历",
+                body="国务院尚未公布2027年节假日安排，北京关区、石家庄关区2027年工作日历暂按周一至周五编制，公布后将及时更新。",
+                publisher="口岸管理员",
+                published_on=now.date() - timedelta(days=3),
+            ),
+            Announcement(
+                title="重庆口岸进出口作业时间表已公示",
+                body="重庆口岸航空、铁路、水运进出口作业时间表可在“口岸作业时间公示”中查看。",
+                publisher="重庆市人民政府口岸和物流办公室",
+                published_on=now.date() - timedelta(days=1),
+            ),
+        ]
+    )

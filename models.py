@@ -1,0 +1,396 @@
+"""Storage: the tables of the whole domain (../shared/DOMAIN.md) and the queries views share."""
+from datetime import timedelta
+
+from flask_login import UserMixin
+from sqlalchemy import Index, UniqueConstraint, func, select
+from sqlalchemy.orm import deferred
+from werkzeug.security import check_password_hash, generate_password_hash
+
+import clock
+import rules
+from extensions import db
+
+ROLE_ENTERPRISE = "enterprise"
+ROLE_CUSTOMS = "customs"
+ROLE_ADMIN = "admin"
+
+user_ports = db.Table(
+    "user_port",
+    db.Column("user_id", db.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("port_code", db.ForeignKey("port.code", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Enterprise(db.Model):
+    """A registered enterprise (企业): its four codes, credit grade and customs qualification."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    customs_code = db.Column(db.String(10), nullable=False, unique=True)
+    uscc = db.Column(db.String(18), nullable=False, unique=True)
+    inspection_code = db.Column(db.String(10), nullable=False, default="")
+    name = db.Column(db.String(200), nullable=False)
+    credit_grade = db.Column(db.String(32), nullable=False)
+    qualified = db.Column(db.Boolean, nullable=False, default=True)
+
+    def info(self):
+        """The plain view of this enterprise that rules.py works on."""
+        return rules.EnterpriseInfo(
+            customs_code=self.customs_code,
+            uscc=self.uscc,
+            inspection_code=self.inspection_code,
+            name=self.name,
+            credit_grade=self.credit_grade,
+            qualified=self.qualified,
+        )
+
+    @classmethod
+    def by_code(cls, code):
+        """Find an enterprise by its 10-character customs code or its 18-character USCC."""
+        code = (code or "").strip().upper()
+        if not code:
+            return None
+        column = cls.uscc if len(code) == 18 else cls.customs_code
+        return db.session.execute(select(cls).where(column == code)).scalar_one_or_none()
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in: an enterprise operator, a customs officer or a port administrator."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    username = db.Column(db.String(64), nullable=False, unique=True)
+    password_hash = db.Column(db.String(256), nullable=False)
+    display_name = db.Column(db.String(100), nullable=False, default="")
+    role = db.Column(db.String(16), nullable=False)
+    enterprise_id = db.Column(db.ForeignKey("enterprise.id"), nullable=True)
+    enterprise = db.relationship(Enterprise)
+    ports = db.relationship("Port", secondary=user_ports)
+
+    def set_password(self, password):
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password):
+        return check_password_hash(self.password_hash, password)
+
+
+class Port(db.Model):
+    """A customs district / port (关区), keyed by its 4-digit code."""
+
+    code = db.Column(db.String(4), primary_key=True)
+    name = db.Column(db.String(100), nullable=False)
+    # Names not checked against the customs code table are shown as such.
+    name_verified = db.Column(db.Boolean, nullable=False, default=False)
+
+
+class CalendarYear(db.Model):
+    """A year a port's working calendar covers; provisional years were not built from the holiday table."""
+
+    port_code = db.Column(db.ForeignKey("port.code", ondelete="CASCADE"), primary_key=True)
+    year = db.Column(db.Integer, primary_key=True)
+    provisional = db.Column(db.Boolean, nullable=False, default=False)
+
+
+class WorkingDay(db.Model):
+    """One working day of a port (口岸工作日历): its 上班时间 and 下班时间. Non-working days have no row."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    port_code = db.Column(db.ForeignKey("port.code", ondelete="CASCADE"), nullable=False)
+    day = db.Column(db.Date, nullable=False)
+    opens = db.Column(db.Time, nullable=False)
+    closes = db.Column(db.Time, nullable=False)
+    port = db.relationship(Port)
+    __table_args__ = (UniqueConstraint("port_code", "day", name="uq_working_day_port_day"),)
+
+
+class TransportMode(db.Model):
+    """An entry of the customs transport-mode table (运输方式)."""
+
+    code = db.Column(db.String(1), primary_key=True)
+    name = db.Column(db.String(50), nullable=False)
+    # The six modes an appointment can use; the rest of the table is kept for completeness.
+    selectable = db.Column(db.Boolean, nullable=False, default=True)
+
+
+class HSCode(db.Model):
+    """A line of the HS catalogue (商品归类表): 商品编号, 商品名称, 备注."""
+
+    code = db.Column(db.String(10), primary_key=True)
+    name = db.Column(db.String(500), nullable=False)
+    note = db.Column(db.String(500), nullable=False, default="")
+
+
+class Counter(db.Model):
+    """A named, never-reset sequence (pre-entry numbers are unique forever)."""
+
+    name = db.Column(db.String(32), primary_key=True)
+    value = db.Column(db.BigInteger, nullable=False, default=0)
+
+    @classmethod
+    def next(cls, name):
+        """Take the next value of a sequence inside the current transaction."""
+        row = db.session.execute(select(cls).where(cls.name == name).with_for_update()).scalar_one_or_none()
+        if row is None:
+            row = cls(name=name, value=0)
+            db.session.add(row)
+        row.value += 1
+        db.session.flush()
+        return row.value
+
+
+class Application(db.Model):
+    """A 预约通关 application, from draft (暂存) to cleared (通关完成)."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    pre_entry_number = db.Column(db.String(18), nullable=False, unique=True)
+    application_number = db.Column(db.String(18), nullable=True)
+    declarant_id = db.Column(db.ForeignKey("enterprise.id"), nullable=False)
+    consignee_id = db.Column(db.ForeignKey("enterprise.id"), nullable=True)
+    consignee_code = db.Column(db.String(18), nullable=False, default="")
+    contact_name = db.Column(db.String(50), nullable=False, default="")
+    contact_mobile = db.Column(db.String(11), nullable=False, default="")
+    declaration_port = db.Column(db.ForeignKey("port.code"), nullable=True)
+    entry_port = db.Column(db.ForeignKey("port.code"), nullable=True)
+    transport_mode = db.Column(db.String(1), nullable=False, default="")
+    start = db.Column(db.DateTime, nullable=True)
+    end = db.Column(db.DateTime, nullable=True)
+    reason_category = db.Column(db.String(16), nullable=False, default="")
+    reason_text = db.Column(db.Text, nullable=False, default="")
+    direction = db.Column(db.String(1), nullable=False, default="")
+    status = db.Column(db.String(24), nullable=False, default=rules.DRAFT)
+    created_at = db.Column(db.DateTime, nullable=False)
+    submitted_at = db.Column(db.DateTime, nullable=True)
+    updated_at = db.Column(db.DateTime, nullable=False)
+    approved_at = db.Column(db.DateTime, nullable=True)
+    return_reason = db.Column(db.Text, nullable=False, default="")
+    statement_text = db.Column(db.Text, nullable=False, default="")
+    statement_at = db.Column(db.DateTime, nullable=True)
+    created_by_id = db.Column(db.ForeignKey("user.id"), nullable=True)
+    # Optimistic locking: a save from a stale form is refused instead of overwriting.
+    version = db.Column(db.Integer, nullable=False, default=1)
+
+    declarant = db.relationship(Enterprise, foreign_keys=[declarant_id])
+    consignee = db.relationship(Enterprise, foreign_keys=[consignee_id])
+    goods = db.relationship("GoodsItem", order_by="GoodsItem.position", cascade="all, delete-orphan")
+    declaration_numbers = db.relationship(
+        "DeclarationNumber", order_by="DeclarationNumber.position", cascade="all, delete-orphan"
+    )
+    attachments = db.relationship("Attachment", order_by="Attachment.id", cascade="all, delete-orphan")
+    history = db.relationship("StatusChange", order_by="StatusChange.id", cascade="all, delete-orphan")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_application_declarant_created", "declarant_id", "created_at"),
+        Index("ix_application_consignee_created", "consignee_id", "created_at"),
+        Index("ix_application_declarant_start", "declarant_id", "start"),
+        Index("ix_application_consignee_start", "consignee_id", "start"),
+        Index("ix_application_status_start", "status", "start"),
+    )
+
+    @classmethod
+    def start_new(cls, declarant, user, at):
+        """A new application as its first 暂存 makes it: numbered (YTG…), dated, in 暂存, with its first audit entry."""
+        application = cls(
+            pre_entry_number=rules.pre_entry_number(at.year, Counter.next("pre_entry")),
+            declarant=declarant,
+            status=rules.DRAFT,
+            created_at=at,
+            updated_at=at,
+            created_by_id=user.id if user else None,
+        )
+        application.history.append(
+            StatusChange(from_status=None, to_status=rules.DRAFT, at=at, user_id=user.id if user else None)
+        )
+        db.session.add(application)
+        return application
+
+    @property
+    def supplements(self):
+        """The 随附补充材料 PDFs (not the statement's)."""
+        return [a for a in self.attachments if a.kind == Attachment.KIND_SUPPLEMENT]
+
+    @property
+    def statement_files(self):
+        return [a for a in self.attachments if a.kind == Attachment.KIND_STATEMENT]
+
+    @property
+    def shown_status(self):
+        """The status as of this moment (R17: overdue feedback shows as 通关完成未反馈 without any job)."""
+        return rules.effective_status(self.status, self.start, clock.now(), self.statement_at is not None)
+
+    def move(self, to_status, user, note=""):
+        """Change the status and write the audit trail (who, when, from, to, note)."""
+        at = clock.now()
+        self.history.append(
+            StatusChange(from_status=self.status, to_status=to_status, at=at, user_id=user.id if user else None, note=note)
+        )
+        self.status = to_status
+        self.updated_at = at
+
+
+class GoodsItem(db.Model):
+    """A row of 商品名称及HS编码."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    application_id = db.Column(db.ForeignKey("application.id", ondelete="CASCADE"), nullable=False, index=True)
+    position = db.Column(db.Integer, nullable=False)
+    name = db.Column(db.String(4000), nullable=False)
+    hs_code = db.Column(db.String(10), nullable=False)
+
+
+class DeclarationNumber(db.Model):
+    """A row of 预约通关报关单号反馈."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    application_id = db.Column(db.ForeignKey("application.id", ondelete="CASCADE"), nullable=False, index=True)
+    position = db.Column(db.Integer, nullable=False)
+    number = db.Column(db.String(18), nullable=False)
+
+
+class Attachment(db.Model):
+    """A PDF kept with an application: 随附补充材料 or the 情况说明's one file."""
+
+    KIND_SUPPLEMENT = "supplement"
+    KIND_STATEMENT = "statement"
+
+    id = db.Column(db.Integer, primary_key=True)
+    application_id = db.Column(db.ForeignKey("application.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind = db.Column(db.String(16), nullable=False, default=KIND_SUPPLEMENT)
+    filename = db.Column(db.String(255), nullable=False)
+    size = db.Column(db.Integer, nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+    uploaded_at = db.Column(db.DateTime, nullable=False)
+    data = deferred(db.Column(db.LargeBinary, nullable=False))
+
+
+class DeclarationRecord(db.Model):
+    """A customs declaration known to the system, for the R20 checks of fed-back numbers."""
+
+    number = db.Column(db.String(18), primary_key=True)
+    consignee_code = db.Column(db.String(18), nullable=False)
+    declaration_port = db.Column(db.String(4), nullable=False)
+    entry_port = db.Column(db.String(4), nullable=False)
+    direction = db.Column(db.String(1), nullable=False)
+    declared_on = db.Column(db.Date, nullable=False)
+
+
+class Timetable(db.Model):
+    """A port's published operation timetable (口岸作业时间公示表) for one mode and direction."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    port_code = db.Column(db.ForeignKey("port.code", ondelete="CASCADE"), nullable=False)
+    mode = db.Column(db.String(8), nullable=False)
+    direction = db.Column(db.String(8), nullable=False)
+    title = db.Column(db.String(200), nullable=False)
+    columns = db.Column(db.JSON, nullable=False)
+    phases = db.Column(db.JSON, nullable=False)
+    notes = db.Column(db.JSON, nullable=False, default=list)
+    totals = db.Column(db.JSON, nullable=False, default=list)
+    total_caption = db.Column(db.String(500), nullable=False, default="")
+    publishers = db.Column(db.String(500), nullable=False, default="")
+    published_on = db.Column(db.Date, nullable=False)
+    port = db.relationship(Port)
+    __table_args__ = (UniqueConstraint("port_code", "mode", "direction", name="uq_timetable_port_mode_direction"),)
+
+
+class Announcement(db.Model):
+    """A 系统公告 shown on everyone's home page."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    title = db.Column(db.String(200), nullable=False)
+    body = db.Column(db.Text, nullable=False, default="")
+    publisher = db.Column(db.String(100), nullable=False)
+    published_on = db.Column(db.Date, nullable=False)
+
+
+class StatusChange(db.Model):
+    """The audit trail of an application's status: who, when, from, to, note."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    application_id = db.Column(db.ForeignKey("application.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id = db.Column(db.ForeignKey("user.id"), nullable=True)
+    at = db.Column(db.DateTime, nullable=False)
+    from_status = db.Column(db.String(24), nullable=True)
+    to_status = db.Column(db.String(24), nullable=False)
+    note = db.Column(db.Text, nullable=False, default="")
+    user = db.relationship(User)
+
+
+def port_calendar(port_code, first_day, last_day):
+    """Load a port's working calendar between two dates as the plain PortCalendar rules.py works on."""
+    years = db.session.execute(select(CalendarYear).where(CalendarYear.port_code == port_code)).scalars().all()
+    days = db.session.execute(
+        select(WorkingDay).where(
+            WorkingDay.port_code == port_code, WorkingDay.day >= first_day, WorkingDay.day <= last_day
+        )
+    ).scalars()
+    return rules.PortCalendar(
+        port_code=port_code,
+        days={d.day: rules.WorkingDay(d.day, d.opens, d.closes) for d in days},
+        covered_years=frozenset(y.year for y in years),
+        provisional_years=frozenset(y.year for y in years if y.provisional),
+    )
+
+
+def calendars_around(port_codes, moment, days_before=60):
+    """Load the calendars rules.py needs for an appointment starting at ``moment``."""
+    first, last = (moment - timedelta(days=days_before)).date(), (moment + rules.WINDOW).date()
+    return {code: port_calendar(code, first, last) for code in set(port_codes) if code}
+
+
+def has_unfed_back(enterprise_id):
+    """True when the enterprise is declarant or consignee of an application overdue for feedback (R6, R17)."""
+    overdue = select(func.count(Application.id)).where(
+        _status_condition(rules.CLEARED_NO_FEEDBACK, clock.now()),
+        (Application.declarant_id == enterprise_id) | (Application.consignee_id == enterprise_id),
+    )
+    return db.session.execute(overdue).scalar() > 0
+
+
+class ApplicationSearch:
+    """The select statements of one 预约通关查询: its rows (newest first) and its count."""
+
+    def __init__(self, where):
+        self.rows = select(Application).where(*where).order_by(Application.created_at.desc(), Application.id.desc())
+        self.count = select(func.count(Application.id)).where(*where)
+
+
+def _status_condition(status, now):
+    """SQL for a status as shown now: R17's 通关完成未反馈 is computed, never stored."""
+    overdue = (
+        (Application.status == rules.APPROVED)
+        & Application.statement_at.is_(None)
+        & (Application.start < rules.overdue_before(now))
+    )
+    if status == rules.CLEARED_NO_FEEDBACK:
+        return overdue
+    if status == rules.APPROVED:
+        return (Application.status == rules.APPROVED) & ~overdue
+    return Application.status == status
+
+
+def application_search(enterprise_id, category, status, pre_entry_number, dates, now):
+    """Build the 预约通关查询 of an enterprise: as declarant (A) or consignee (B), with the form's filters."""
+    own = Application.declarant_id if category == rules.QUERY_APPLICANT else Application.consignee_id
+    where = [own == enterprise_id]
+    if status in rules.STATUS_LABELS:
+        where.append(_status_condition(status, now))
+    if pre_entry_number:
+        where.append(Application.pre_entry_number == pre_entry_number.upper())
+    for column, first, last in (
+        (Application.created_at, dates.get("applied_from"), dates.get("applied_to")),
+        (Application.start, dates.get("appointment_from"), dates.get("appointment_to")),
+    ):
+        if first:
+            where.append(column >= first)
+        if last:
+            where.append(column < last + timedelta(days=1))
+    return ApplicationSearch(where)
+
+
+def deletable_drafts(enterprise_id, ids):
+    """The applications among ``ids`` that this enterprise declared and that are still drafts (R15)."""
+    found = db.session.execute(
+        select(Application).where(
+            Application.id.in_(ids), Application.declarant_id == enterprise_id, Application.status == rules.DRAFT
+        )
+    ).scalars().all()
+    return [a for a in found if rules.can_delete(a.status)]

@@ -1,0 +1,1118 @@
+"""Business rules of appointment clearance (预约通关): plain data in, decisions out.
+
+Rule IDs (R1-R23) refer to ../shared/DOMAIN.md. Nothing here knows about Flask, SQLAlchemy
+or the request: the views hand over what the user typed and what the database holds, and
+get back values, booleans or `Refusal`s to show.
+
+All datetimes are naive wall-clock times in Asia/Shanghai; China has no daylight saving,
+so plain arithmetic on them is exact.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import time as _time
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import chinese_calendar
+from pypdf import PdfReader, PdfWriter
+from stdnum.cn import uscc as _uscc
+
+
+def N_(text):
+    """Mark a zh_CN source string for extraction (babel keyword); translated later by the view."""
+    return text
+
+
+@dataclass(frozen=True, kw_only=True)
+class Message:
+    """Something to show the user: an N_-marked template and its named parameters."""
+
+    text: str
+    params: dict = field(default_factory=dict)
+
+    def render(self, gettext=None) -> str:
+        """Translate the template (and any Message parameters) and fill in the parameters."""
+        translate = gettext or (lambda s: s)
+        values = {k: v.render(gettext) if isinstance(v, Message) else v for k, v in self.params.items()}
+        return translate(self.text) % values
+
+
+@dataclass(frozen=True, kw_only=True)
+class Refusal(Message):
+    """A reason the requested action is refused, tied to a form field or to the whole form."""
+
+    code: str
+    field: str | None = None
+
+
+# Statuses: stored codes and the seed's labels.
+DRAFT, SUBMITTED, ACCEPTED, APPROVED, CLEARED, RETURNED, CANCELLED, CLEARED_NO_FEEDBACK = (
+    "draft", "submitted", "accepted", "approved", "cleared", "returned", "cancelled", "cleared_no_feedback")
+STATUS_LABELS = {
+    DRAFT: N_("暂存"),
+    SUBMITTED: N_("申报"),
+    ACCEPTED: N_("已受理"),
+    APPROVED: N_("预约成功"),
+    CLEARED: N_("通关完成"),
+    RETURNED: N_("退单"),
+    CANCELLED: N_("已取消"),
+    CLEARED_NO_FEEDBACK: N_("通关完成未反馈"),
+}
+
+ADVANCED_CERTIFIED, GENERAL_CERTIFIED, GENERAL_CREDIT, DISHONEST = (
+    "advanced_certified", "general_certified", "general_credit", "dishonest")
+CREDIT_GRADE_LABELS = {
+    ADVANCED_CERTIFIED: N_("高级认证企业"),
+    GENERAL_CERTIFIED: N_("一般认证企业"),
+    GENERAL_CREDIT: N_("一般信用企业"),
+    DISHONEST: N_("失信企业"),
+}
+ADVANCED, GENERAL = "advanced", "general"
+GRADE_CLASS_LABELS = {ADVANCED: N_("高级企业"), GENERAL: N_("一般企业"), DISHONEST: N_("失信企业")}
+_GRADE_CLASS = {
+    ADVANCED_CERTIFIED: ADVANCED,
+    GENERAL_CERTIFIED: GENERAL,
+    GENERAL_CREDIT: GENERAL,
+    DISHONEST: DISHONEST,
+}
+_CLASS_RANK = {DISHONEST: 0, GENERAL: 1, ADVANCED: 2}
+
+IMPORT, EXPORT = "I", "E"
+DIRECTION_LABELS = {IMPORT: N_("进口"), EXPORT: N_("出口")}
+# Digit 9 of a declaration number is the I/E flag (R19).
+_DIRECTION_FLAG = {IMPORT: "1", EXPORT: "0"}
+
+# The three kinds of goods of 海关总署公告2018年第109号.
+REASON_CATEGORIES = {
+    "relief": N_("紧急救灾救援物资、危险货物"),
+    "perishable": N_("鲜活、冷冻、易变质腐烂货物"),
+    "other": N_("其他经海关认可确需紧急验放的货物"),
+}
+
+QUERY_APPLICANT, QUERY_CONSIGNEE = "A", "B"
+QUERY_CATEGORIES = {QUERY_APPLICANT: N_("A-申请企业"), QUERY_CONSIGNEE: N_("B-收发货人")}
+
+WINDOW = timedelta(hours=2)
+FEEDBACK_DAYS = 5
+MAX_GOODS_NAME_CHARS = 4000
+MAX_DECLARATION_NUMBERS = 50
+MAX_ATTACHMENTS = 5
+MAX_STATEMENT_ATTACHMENTS = 1
+MAX_PDF_BYTES = 4 * 1024 * 1024
+MAX_PDF_PAGE_BYTES = 200 * 1024
+MAX_QUERY_DAYS = 15
+PDF_TIME_BUDGET = 3.0
+# Longer than any Chinese public holiday (Spring Festival is 9 days), so running out
+# means the calendar itself is broken, not that the holiday is long.
+MAX_WALK_BACK_DAYS = 60
+
+FIELD_LABELS = {
+    "consignee_code": N_("收发货人"),
+    "contact_name": N_("联系人姓名"),
+    "contact_mobile": N_("联系人手机"),
+    "declaration_port": N_("预约申报口岸"),
+    "entry_port": N_("预约进出口岸"),
+    "transport_mode": N_("运输方式"),
+    "start": N_("预约通关时间"),
+    "reason_category": N_("预约通关事由类别"),
+    "reason_text": N_("预约通关事由"),
+    "direction": N_("进出口标识"),
+    "goods": N_("商品名称及HS编码"),
+    "declaration_numbers": N_("预约通关报关单号"),
+    "attachments": N_("随附补充材料"),
+    "statement": N_("情况说明"),
+}
+_CHOSEN_FIELDS = {"declaration_port", "entry_port", "transport_mode", "reason_category", "direction"}
+
+DECLARANT_LABEL = N_("申报单位")
+CONSIGNEE_LABEL = N_("收发货人")
+
+PROVISIONAL_NOTE = Message(text=N_(
+    "该年度口岸工作日历尚未公布，暂按周一至周五为工作日推算，节假日调整以海关公布为准。"))
+
+
+def _required(field_name: str) -> Refusal:
+    template = N_("请选择%(label)s。") if field_name in _CHOSEN_FIELDS else N_("请填写%(label)s。")
+    return Refusal(text=template, params={"label": Message(text=FIELD_LABELS[field_name])},
+                   code="required", field=field_name)
+
+
+def _fmt_dt(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if moment.second else "%Y-%m-%d %H:%M")
+
+
+def _fmt_time(moment: time) -> str:
+    return moment.strftime("%H:%M")
+
+
+def _naive(moment: datetime, name: str) -> datetime:
+    # Comparing aware and naive datetimes raises deep inside a rule; fail where the mistake is.
+    if moment.tzinfo is not None:
+        raise ValueError(f"{name} must be a naive Asia/Shanghai wall-clock datetime")
+    return moment
+
+
+# Codes and their shapes. Character classes are spelled out because \d also matches
+# full-width and other Unicode digits.
+
+_CUSTOMS_CODE = re.compile(r"[0-9A-Z]{10}")
+_DIGITS = {n: re.compile(r"[0-9]{%d}" % n) for n in (4, 10, 18)}
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_USCC_CHARS = set("0123456789ABCDEFGHJKLMNPQRTUWXY")
+
+
+def is_customs_code(s) -> bool:
+    """True for a 10-character enterprise customs code of digits and capital letters."""
+    return isinstance(s, str) and _CUSTOMS_CODE.fullmatch(s) is not None
+
+
+def is_uscc(s) -> bool:
+    """True for a valid 18-character unified social credit code (GB 32100-2015, check digit included)."""
+    # stdnum forgives spaces, dashes and lower case; the form must hold the code exactly.
+    return (isinstance(s, str) and len(s) == 18 and set(s) <= _USCC_CHARS
+            and _uscc.is_valid(s))
+
+
+def is_inspection_code(s) -> bool:
+    """True for a 10-digit inspection code (检验检疫编码)."""
+    return isinstance(s, str) and _DIGITS[10].fullmatch(s) is not None
+
+
+def is_port_code(s) -> bool:
+    """True for a 4-digit customs district / port code (关区代码)."""
+    return isinstance(s, str) and _DIGITS[4].fullmatch(s) is not None
+
+
+def is_mobile(s) -> bool:
+    """True for an 11-digit mainland mobile number."""
+    return isinstance(s, str) and _MOBILE.fullmatch(s) is not None
+
+
+def is_hs_code(s) -> bool:
+    """True for a 10-digit HS code."""
+    return isinstance(s, str) and _DIGITS[10].fullmatch(s) is not None
+
+
+def is_declaration_number(s) -> bool:
+    """True for an 18-digit declaration number (报关单号)."""
+    return isinstance(s, str) and _DIGITS[18].fullmatch(s) is not None
+
+
+def is_enterprise_code(s) -> bool:
+    """True for what the 收发货人 box accepts: a customs code or a USCC."""
+    return is_customs_code(s) or is_uscc(s)
+
+
+def pre_entry_number(year: int, sequence: int) -> str:
+    """The pre-entry number (预录入编号): "YTG", the 4-digit year, the 11-digit sequence."""
+    if not 1000 <= year <= 9999:
+        raise ValueError(f"year {year} does not have 4 digits")
+    if not 0 <= sequence < 10 ** 11:
+        raise ValueError(f"sequence {sequence} does not fit in 11 digits")
+    return f"YTG{year:04d}{sequence:011d}"
+
+
+def byte_length(text) -> int:
+    """What the "(N字节)" counter shows: the UTF-8 length of the text."""
+    # surrogatepass: a stray surrogate from a broken client must count, not crash the page.
+    return len((text or "").encode("utf-8", "surrogatepass"))
+
+
+def appointment_end(start: datetime) -> datetime:
+    """The end of the appointment window, always two hours after its start (R7)."""
+    return start + WINDOW
+
+
+def grade_class(credit_grade) -> str:
+    """The class of a credit grade: ADVANCED, GENERAL or DISHONEST (R1)."""
+    try:
+        return _GRADE_CLASS[credit_grade]
+    except KeyError:
+        raise ValueError(f"unknown credit grade {credit_grade!r}") from None
+
+
+def _as_class(grade) -> str:
+    return grade if grade in _CLASS_RANK else grade_class(grade)
+
+
+def applicable_grade(declarant_grade, consignee_grade) -> str:
+    """The class that applies to an application: the lower of the two parties' (R2).
+
+    Accepts credit grades or classes.
+    """
+    return min(_as_class(declarant_grade), _as_class(consignee_grade), key=_CLASS_RANK.__getitem__)
+
+
+@dataclass(frozen=True)
+class EnterpriseInfo:
+    """An enterprise as the registry knows it."""
+
+    customs_code: str
+    uscc: str
+    inspection_code: str
+    name: str
+    credit_grade: str
+    qualified: bool
+
+    @property
+    def codes(self) -> frozenset[str]:
+        """The codes a user may type for this enterprise."""
+        return frozenset(c for c in (self.customs_code, self.uscc) if c)
+
+
+def application_grade(declarant: EnterpriseInfo, consignee: EnterpriseInfo | None) -> str:
+    """The class R12 uses for an application (R2); an unknown consignee counts as general.
+
+    General is the strictest class that may still apply, so a deadline shown before the
+    consignee is known never turns out to be too generous.
+    """
+    return applicable_grade(declarant.credit_grade, consignee.credit_grade if consignee else GENERAL)
+
+
+# Port working calendars.
+
+DEFAULT_OPENS, DEFAULT_CLOSES = time(9, 0), time(16, 30)
+
+
+@dataclass(frozen=True)
+class WorkingDay:
+    """One customs working day at a port and its office hours."""
+
+    day: date
+    opens: time
+    closes: time
+
+
+@dataclass(frozen=True)
+class PortCalendar:
+    """A port's published working calendar (口岸工作日历) for whole years."""
+
+    port_code: str
+    days: Mapping[date, WorkingDay]
+    covered_years: frozenset[int]
+    provisional_years: frozenset[int] = frozenset()
+
+    def covers(self, day: date) -> bool:
+        """True when the port has published its calendar for that day's year."""
+        return day.year in self.covered_years
+
+    def is_provisional(self, day: date) -> bool:
+        """True when that day's year is only a Mon–Fri estimate, not the official calendar."""
+        return day.year in self.provisional_years
+
+
+class UnknownCalendarYear(Exception):
+    """chinesecalendar has no holiday data for the year asked."""
+
+
+def generate_working_days(year: int, provisional: bool = False, opens: time = DEFAULT_OPENS,
+                          closes: time = DEFAULT_CLOSES) -> list[WorkingDay]:
+    """The working days of a year from the statutory holidays and adjusted weekends (调休).
+
+    For a year chinesecalendar does not know, raise UnknownCalendarYear, or with
+    provisional=True give plain Mon–Fri (the caller marks the year provisional).
+    """
+    first = date(year, 1, 1)
+    try:
+        chinese_calendar.is_workday(first)
+        is_workday = chinese_calendar.is_workday
+    except NotImplementedError as exc:
+        if not provisional:
+            raise UnknownCalendarYear(year) from exc
+        is_workday = lambda day: day.weekday() < 5  # noqa: E731
+    days = []
+    day = first
+    while day.year == year:
+        if is_workday(day):
+            days.append(WorkingDay(day, opens, closes))
+        day += timedelta(days=1)
+    return days
+
+
+def build_port_calendar(port_code: str, years, provisional_years=(), opens: time = DEFAULT_OPENS,
+                        closes: time = DEFAULT_CLOSES) -> PortCalendar:
+    """A port calendar generated from chinesecalendar for the given years (and provisional ones)."""
+    provisional_years = frozenset(provisional_years)
+    days = {}
+    for year in sorted(set(years) | provisional_years):
+        for working_day in generate_working_days(year, provisional=year in provisional_years,
+                                                 opens=opens, closes=closes):
+            days[working_day.day] = working_day
+    return PortCalendar(port_code, days, frozenset(years) | provisional_years, provisional_years)
+
+
+def _no_calendar(calendar: PortCalendar, day: date) -> Refusal:
+    # R13: the seed's message first, so people who know the old system recognise it.
+    return Refusal(
+        text=N_("获取该关区的工作时间表为空：口岸 %(port)s 尚未公布 %(day)s 的工作日历。"
+                "请改约已公布工作日历的日期，或联系口岸更新工作日历。"),
+        params={"port": calendar.port_code, "day": day.isoformat()},
+        code="R13.no_calendar", field="start")
+
+
+# R12 deadline.
+
+# Hours before the closing time C, by (same port, grade class).
+DEADLINE_HOURS = {
+    (False, GENERAL): 24,
+    (False, ADVANCED): 8,
+    (True, GENERAL): 8,
+    (True, ADVANCED): 4,
+}
+# One whole sentence per case so that each translates as a whole.
+_DEADLINE_TEMPLATES = {
+    (False, GENERAL): N_("最迟提交时间 %(latest)s（申报口岸与进出口岸不同，一般企业，"
+                         "最后工作日 %(closes_at)s 下班前%(hours)s小时）"),
+    (False, ADVANCED): N_("最迟提交时间 %(latest)s（申报口岸与进出口岸不同，高级企业，"
+                          "最后工作日 %(closes_at)s 下班前%(hours)s小时）"),
+    (True, GENERAL): N_("最迟提交时间 %(latest)s（申报口岸与进出口岸相同，一般企业，"
+                        "最后工作日 %(closes_at)s 下班前%(hours)s小时）"),
+    (True, ADVANCED): N_("最迟提交时间 %(latest)s（申报口岸与进出口岸相同，高级企业，"
+                         "最后工作日 %(closes_at)s 下班前%(hours)s小时）"),
+}
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The latest moment an application for an appointment may be submitted (R12)."""
+
+    latest: datetime
+    last_working_day: date
+    closes_at: datetime
+    hours: int
+    same_port: bool
+    grade: str
+    provisional: bool
+
+    def explain(self) -> Message:
+        """The deadline and how it was reached, as one sentence."""
+        return Message(text=_DEADLINE_TEMPLATES[(self.same_port, self.grade)],
+                       params={"latest": _fmt_dt(self.latest), "closes_at": _fmt_dt(self.closes_at),
+                               "hours": self.hours})
+
+
+def submission_deadline(start: datetime, declaration_calendar: PortCalendar, same_port: bool,
+                        grade: str) -> Deadline | Refusal:
+    """The R12 deadline for an appointment starting at `start`, or the R13 refusal.
+
+    C is the closing time, at the declaration port, of the last working day that closes at
+    or before the start; the deadline is C minus 24/8 h (different ports) or 8/4 h (same port).
+    """
+    _naive(start, "start")
+    grade = _as_class(grade)
+    if grade == DISHONEST:
+        raise ValueError("a dishonest enterprise has no deadline: it may not apply at all (R3)")
+    hours = DEADLINE_HOURS[(bool(same_port), grade)]
+    provisional = False
+    day = start.date()
+    for _ in range(MAX_WALK_BACK_DAYS + 1):
+        # R13: every day walked over must be published, or a missing holiday could hide a closer C.
+        if not declaration_calendar.covers(day):
+            return _no_calendar(declaration_calendar, day)
+        provisional = provisional or declaration_calendar.is_provisional(day)
+        working_day = declaration_calendar.days.get(day)
+        if working_day is not None:
+            closes_at = datetime.combine(day, working_day.closes)
+            if closes_at <= start:
+                return Deadline(latest=closes_at - timedelta(hours=hours), last_working_day=day,
+                                closes_at=closes_at, hours=hours, same_port=bool(same_port),
+                                grade=grade, provisional=provisional)
+        day -= timedelta(days=1)
+    return Refusal(
+        text=N_("获取该关区的工作时间表为空：口岸 %(port)s 在 %(day)s 之前%(days)s天内没有任何工作日。"
+                "请联系口岸更新工作日历。"),
+        params={"port": declaration_calendar.port_code, "day": start.date().isoformat(),
+                "days": MAX_WALK_BACK_DAYS},
+        code="R13.no_working_day", field="start")
+
+
+def _in_past(start: datetime, now: datetime) -> list[Refusal]:
+    if start < now:  # R14
+        return [Refusal(text=N_("预约通关时间 %(start)s 已经过去，请选择将来的时间。"),
+                        params={"start": _fmt_dt(start)}, code="R14.past", field="start")]
+    return []
+
+
+def _not_on_hour(start: datetime) -> list[Refusal]:
+    if (start.minute, start.second, start.microsecond) != (0, 0, 0):  # R7: given to the hour
+        return [Refusal(text=N_("预约通关时间须为整点（年 月 日 时），请选择整点的开始时间；"
+                                "结束时间由系统自动生成，为开始时间后2小时。"),
+                        code="R7.not_on_hour", field="start")]
+    return []
+
+
+def _window_days(start: datetime, end: datetime) -> list[date]:
+    # A window ending exactly at midnight only touches the next day, so that day is not needed.
+    last = (end - timedelta(microseconds=1)).date()
+    days, day = [], start.date()
+    while day <= last:
+        days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def _window_conflicts(start: datetime, calendar: PortCalendar) -> list[Refusal]:
+    end = start + WINDOW
+    for day in _window_days(start, end):
+        if not calendar.covers(day):  # R13
+            return [_no_calendar(calendar, day)]
+    refusals = []
+    for day in _window_days(start, end):
+        working_day = calendar.days.get(day)
+        if working_day is None:
+            continue
+        opens = datetime.combine(day, working_day.opens)
+        closes = datetime.combine(day, working_day.closes)
+        # R11: touching an edge (ending at 09:00, starting at 16:30) is not overlapping.
+        if start < closes and opens < end:
+            refusals.append(Refusal(
+                text=N_("预约通关时间必须是海关非工作时间：%(start)s 至 %(end)s 与口岸 %(port)s "
+                        "%(day)s 的工作时间 %(opens)s—%(closes)s 重叠。请改约在上班前或下班后的时间。"),
+                params={"start": _fmt_dt(start), "end": _fmt_dt(end), "port": calendar.port_code,
+                        "day": day.isoformat(), "opens": _fmt_time(working_day.opens),
+                        "closes": _fmt_time(working_day.closes)},
+                code="R11.working_hours", field="start"))
+    return refusals
+
+
+def check_window(start: datetime, declaration_calendar: PortCalendar, entry_calendar: PortCalendar,
+                 now: datetime) -> list[Refusal]:
+    """Problems with the appointment window itself: R7 on the hour, R11 at both ports, R13, R14."""
+    _naive(start, "start")
+    _naive(now, "now")
+    refusals = _in_past(start, now) + _not_on_hour(start)
+    refusals += _window_conflicts(start, declaration_calendar)
+    if entry_calendar.port_code != declaration_calendar.port_code:
+        refusals += _window_conflicts(start, entry_calendar)
+    return refusals
+
+
+def check_deadline(start: datetime, now: datetime, declaration_calendar: PortCalendar,
+                   same_port: bool, grade: str) -> list[Refusal]:
+    """R12: refused when `now` is later than the deadline (exactly at the deadline is in time)."""
+    _naive(now, "now")
+    deadline = submission_deadline(start, declaration_calendar, same_port, grade)
+    if isinstance(deadline, Refusal):
+        return [deadline]
+    if now > deadline.latest:
+        return [Refusal(text=N_("预约时间不满足海关规定的时长，请重新修改时间！%(deadline)s"),
+                        params={"deadline": deadline.explain()}, code="R12.too_late", field="start")]
+    return []
+
+
+# The application form.
+
+@dataclass
+class GoodsItem:
+    """One row of 商品名称及HS编码."""
+
+    name: str
+    hs_code: str
+
+
+@dataclass
+class ApplicationInput:
+    """What the application form holds; attribute names are the form's field names."""
+
+    declarant: EnterpriseInfo
+    consignee: EnterpriseInfo | None
+    consignee_code: str
+    contact_name: str
+    contact_mobile: str
+    declaration_port: str
+    entry_port: str
+    transport_mode: str
+    start: datetime | None
+    reason_category: str
+    reason_text: str
+    direction: str
+    goods: list[GoodsItem]
+    declaration_numbers: list[str]
+    attachment_count: int
+
+
+@dataclass
+class SubmissionContext:
+    """What submitting needs besides the form: the clock, calendars and code tables."""
+
+    now: datetime
+    calendars: Mapping[str, PortCalendar]
+    port_codes: Collection[str]
+    transport_modes: Collection[str]
+    hs_codes: Collection[str] | None = None
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _dishonest(party_label: str, enterprise: EnterpriseInfo, field_name: str | None) -> Refusal:
+    # R3: the seed's popup text first; the rest says who is dishonest.
+    if field_name is None:
+        text = N_("失信企业不允许操作：%(party)s %(name)s（%(code)s）为失信企业，不能办理预约通关。")
+    else:
+        text = N_("失信企业不允许操作：%(party)s %(name)s（%(code)s）为失信企业，不能办理预约通关。"
+                  "请核对收发货人编码。")
+    return Refusal(text=text, params={"party": Message(text=party_label), "name": enterprise.name,
+                                      "code": enterprise.customs_code},
+                   code="R3.dishonest", field=field_name)
+
+
+def _unqualified(party_label: str, enterprise: EnterpriseInfo, field_name: str | None) -> Refusal:
+    return Refusal(
+        text=N_("%(party)s %(name)s（%(code)s）无报关资质，不允许新增预约操作。请先向海关办理报关资质。"),
+        params={"party": Message(text=party_label), "name": enterprise.name, "code": enterprise.customs_code},
+        code="R4.unqualified", field=field_name)
+
+
+def _party_checks(a: ApplicationInput, qualification: bool) -> list[Refusal]:
+    refusals = []
+    if grade_class(a.declarant.credit_grade) == DISHONEST:
+        refusals.append(_dishonest(DECLARANT_LABEL, a.declarant, None))
+    if qualification and not a.declarant.qualified:
+        refusals.append(_unqualified(DECLARANT_LABEL, a.declarant, None))
+    code = a.consignee_code
+    if _blank(code):
+        return refusals
+    if not is_enterprise_code(code):
+        refusals.append(Refusal(
+            text=N_("收发货人编码 %(code)s 格式不正确：应为10位海关编码（数字和大写字母）或18位统一社会信用代码，"
+                    "请核对后重新输入。"),
+            params={"code": code}, code="invalid.consignee_code", field="consignee_code"))
+    elif a.consignee is not None:
+        if grade_class(a.consignee.credit_grade) == DISHONEST:
+            refusals.append(_dishonest(CONSIGNEE_LABEL, a.consignee, "consignee_code"))
+        if qualification and not a.consignee.qualified:
+            refusals.append(_unqualified(CONSIGNEE_LABEL, a.consignee, "consignee_code"))
+    return refusals
+
+
+def _check_goods_item(item_no: int, g: GoodsItem, hs_codes: Collection[str] | None,
+                      complete: bool) -> list[Refusal]:
+    refusals = []
+    if complete and _blank(g.name):
+        refusals.append(Refusal(text=N_("第%(item)s项商品缺少商品名称，请填写。"),
+                                params={"item": item_no}, code="required.goods_name", field="goods"))
+    if _blank(g.hs_code):
+        if complete:
+            refusals.append(Refusal(text=N_("第%(item)s项商品缺少商品HS编码，请填写。"),
+                                    params={"item": item_no}, code="required.hs_code", field="goods"))
+    elif not is_hs_code(g.hs_code):
+        refusals.append(Refusal(
+            text=N_("第%(item)s项商品的HS编码 %(hs_code)s 应为10位数字，请从商品列表中选择。"),
+            params={"item": item_no, "hs_code": g.hs_code}, code="invalid.hs_code", field="goods"))
+    elif hs_codes is not None and g.hs_code not in hs_codes:
+        refusals.append(Refusal(
+            text=N_("第%(item)s项商品的HS编码 %(hs_code)s 不在商品归类表中，请从商品列表中选择。"),
+            params={"item": item_no, "hs_code": g.hs_code}, code="unknown.hs_code", field="goods"))
+    return refusals
+
+
+def _goods_names_limit(goods: list[GoodsItem]) -> list[Refusal]:
+    total = sum(len(g.name or "") for g in goods)
+    if total > MAX_GOODS_NAME_CHARS:  # R8
+        return [Refusal(
+            text=N_("商品名称所有字符长度相加不得超过%(limit)s字符，当前为%(count)s字符，请精简商品名称。"),
+            params={"limit": MAX_GOODS_NAME_CHARS, "count": total}, code="R8.names_too_long", field="goods")]
+    return []
+
+
+def _check_goods(goods: list[GoodsItem], hs_codes: Collection[str] | None, complete: bool) -> list[Refusal]:
+    refusals = []
+    # A row left wholly blank is an unused entry line, not a goods item.
+    rows = [(item_no, g) for item_no, g in enumerate(goods, 1) if not (_blank(g.name) and _blank(g.hs_code))]
+    for item_no, g in rows:
+        refusals += _check_goods_item(item_no, g, hs_codes, complete)
+    refusals += _goods_names_limit([g for _, g in rows])
+    if complete and not rows:
+        refusals.append(Refusal(text=N_("请至少录入一项商品名称及HS编码。"), code="required", field="goods"))
+    return refusals
+
+
+def check_goods_row(row: GoodsItem, goods: list[GoodsItem], hs_codes: Collection[str] | None = None) -> list[Refusal]:
+    """Whether a goods row may be added (Enter on the entry line): name and HS code, and R8 with it included."""
+    return _check_goods_item(len(goods) + 1, row, hs_codes, complete=True) + _goods_names_limit([*goods, row])
+
+
+def _too_many_numbers(count: int) -> Refusal:
+    return Refusal(text=N_("报关单票数不得超过%(limit)s票，当前为%(count)s票，请删除多余的报关单号。"),
+                   params={"limit": MAX_DECLARATION_NUMBERS, "count": count},
+                   code="R9.too_many", field="declaration_numbers")
+
+
+def _duplicate_number(number: str) -> Refusal:
+    return Refusal(text=N_("报关单号 %(number)s 重复录入，请删除重复的一条。"),
+                   params={"number": number}, code="R9.duplicate", field="declaration_numbers")
+
+
+def _malformed_number(number: str) -> Refusal:
+    return Refusal(text=N_("报关单号 %(number)s 应为18位数字，请核对后重新输入。"),
+                   params={"number": number}, code="R19.format", field="declaration_numbers")
+
+
+def _check_number_list(numbers: list[str]) -> list[Refusal]:
+    # R9, and R19's length check, which needs nothing else from the application.
+    refusals = []
+    if len(numbers) > MAX_DECLARATION_NUMBERS:
+        refusals.append(_too_many_numbers(len(numbers)))
+    seen, reported = set(), set()
+    for number in numbers:
+        if number in seen:
+            if number not in reported:
+                reported.add(number)
+                refusals.append(_duplicate_number(number))
+            continue
+        seen.add(number)
+        if not is_declaration_number(number):
+            refusals.append(_malformed_number(number))
+    return refusals
+
+
+def check_number_entry(number: str, numbers: list[str]) -> list[Refusal]:
+    """Whether a typed declaration number may be added to the list (Enter): R19 shape, R9 no duplicate, at most 50."""
+    if _blank(number):
+        return [Refusal(text=N_("请输入预约通关报关单号后再按回车添加。"), code="required",
+                        field="declaration_numbers")]
+    refusals = []
+    if not is_declaration_number(number):
+        refusals.append(_malformed_number(number))
+    if number in numbers:
+        refusals.append(_duplicate_number(number))
+    if len(numbers) + 1 > MAX_DECLARATION_NUMBERS:
+        refusals.append(_too_many_numbers(len(numbers) + 1))
+    return refusals
+
+
+def _too_many_attachments(count: int, limit: int, field_name: str) -> Refusal:
+    return Refusal(
+        text=N_("最多可上传%(limit)s个PDF文件，当前共%(count)s个，请删除多余的文件。"),
+        params={"limit": limit, "count": count}, code="R10.too_many", field=field_name)
+
+
+def _check_formats(a: ApplicationInput, complete: bool, hs_codes=None) -> list[Refusal]:
+    refusals = []
+    if not _blank(a.contact_mobile) and not is_mobile(a.contact_mobile):
+        refusals.append(Refusal(text=N_("联系人手机 %(mobile)s 应为以1开头的11位手机号码，请核对后重新输入。"),
+                                params={"mobile": a.contact_mobile}, code="invalid.contact_mobile",
+                                field="contact_mobile"))
+    for name in ("declaration_port", "entry_port"):
+        value = getattr(a, name)
+        if not _blank(value) and not is_port_code(value):
+            refusals.append(Refusal(text=N_("%(label)s %(code)s 应为4位关区代码，请从列表中选择。"),
+                                    params={"label": Message(text=FIELD_LABELS[name]), "code": value},
+                                    code=f"invalid.{name}", field=name))
+    if not _blank(a.reason_category) and a.reason_category not in REASON_CATEGORIES:
+        refusals.append(Refusal(text=N_("请从列表中选择预约通关事由类别。"), code="invalid.reason_category",
+                                field="reason_category"))
+    if not _blank(a.direction) and a.direction not in DIRECTION_LABELS:
+        refusals.append(Refusal(text=N_("进出口标识只能选择进口或出口。"), code="invalid.direction",
+                                field="direction"))
+    refusals += _check_goods(a.goods, hs_codes, complete)
+    refusals += _check_number_list(a.declaration_numbers)
+    if a.attachment_count > MAX_ATTACHMENTS:  # R10
+        refusals.append(_too_many_attachments(a.attachment_count, MAX_ATTACHMENTS, "attachments"))
+    return refusals
+
+
+def validate_draft(a: ApplicationInput) -> list[Refusal]:
+    """What must hold even to save a draft (暂存): filled fields well formed, R3, R7, R8, R9, R10 count."""
+    refusals = _party_checks(a, qualification=False)
+    if a.start is not None:
+        _naive(a.start, "start")
+        refusals += _not_on_hour(a.start)
+    return refusals + _check_formats(a, complete=False)
+
+
+def _dedupe(refusals: list[Refusal]) -> list[Refusal]:
+    unique = []
+    for refusal in refusals:
+        if refusal not in unique:
+            unique.append(refusal)
+    return unique
+
+
+def validate_submission(a: ApplicationInput, ctx: SubmissionContext) -> list[Refusal]:
+    """Every problem that stops submitting (提交), each tied to its field."""
+    _naive(ctx.now, "now")
+    refusals = _party_checks(a, qualification=True)
+    required = ["consignee_code", "contact_name", "contact_mobile", "declaration_port", "entry_port",
+                "transport_mode", "start", "reason_category", "reason_text", "direction"]
+    refusals += [_required(name) for name in required if _blank(getattr(a, name))]
+    if is_enterprise_code(a.consignee_code) and a.consignee is None:
+        refusals.append(Refusal(
+            text=N_("收发货人编码 %(code)s 未在企业名录中找到，请核对后重新输入。"),
+            params={"code": a.consignee_code}, code="unknown.consignee", field="consignee_code"))
+
+    known_ports = {}
+    for name in ("declaration_port", "entry_port"):
+        value = getattr(a, name)
+        if is_port_code(value):
+            if value in ctx.port_codes:
+                known_ports[name] = value
+            else:
+                refusals.append(Refusal(text=N_("%(label)s %(code)s 不是已知的关区代码，请从列表中选择。"),
+                                        params={"label": Message(text=FIELD_LABELS[name]), "code": value},
+                                        code=f"unknown.{name}", field=name))
+    if not _blank(a.transport_mode) and a.transport_mode not in ctx.transport_modes:
+        refusals.append(Refusal(text=N_("运输方式 %(code)s 不在运输方式代码表中，请从列表中选择。"),
+                                params={"code": a.transport_mode}, code="unknown.transport_mode",
+                                field="transport_mode"))
+
+    if a.start is not None:
+        _naive(a.start, "start")
+        if len(known_ports) == 2:
+            def calendar(port):
+                # A port that never published a calendar is R13 for every day.
+                return ctx.calendars.get(port) or PortCalendar(port, {}, frozenset())
+            declaration_calendar = calendar(known_ports["declaration_port"])
+            window = check_window(a.start, declaration_calendar, calendar(known_ports["entry_port"]), ctx.now)
+            refusals += window
+            grade = application_grade(a.declarant, a.consignee)
+            # A past start is already refused (R14) and a dishonest party may not apply at
+            # all (R3); a deadline on top would only repeat that.
+            if grade != DISHONEST and not any(r.code == "R14.past" for r in window):
+                same_port = known_ports["declaration_port"] == known_ports["entry_port"]
+                refusals += check_deadline(a.start, ctx.now, declaration_calendar, same_port, grade)
+        else:
+            refusals += _in_past(a.start, ctx.now) + _not_on_hour(a.start)
+
+    refusals += _check_formats(a, complete=True, hs_codes=ctx.hs_codes)
+    return _dedupe(refusals)
+
+
+def eligibility_to_start(declarant: EnterpriseInfo, consignee: EnterpriseInfo | None,
+                         declarant_unfed: bool, consignee_unfed: bool) -> list[Refusal]:
+    """Why a new application (新增) may not be started: R4 qualification, R5/R3 dishonest, R6 unfed."""
+    refusals = []
+    parties = [(DECLARANT_LABEL, declarant, declarant_unfed, None)]
+    if consignee is not None:
+        parties.append((CONSIGNEE_LABEL, consignee, consignee_unfed, "consignee_code"))
+    for label, enterprise, unfed, field_name in parties:
+        if grade_class(enterprise.credit_grade) == DISHONEST:  # R5 via R3
+            refusals.append(_dishonest(label, enterprise, field_name))
+        if not enterprise.qualified:  # R4
+            refusals.append(_unqualified(label, enterprise, field_name))
+        if unfed:  # R6
+            refusals.append(Refusal(
+                text=N_("%(party)s %(name)s（%(code)s）存在通关完成未反馈的预约申请，不允许新增预约操作。"
+                        "请先反馈报关单号或发送情况说明。"),
+                params={"party": Message(text=label), "name": enterprise.name, "code": enterprise.customs_code},
+                code="R6.unfed", field=field_name))
+    return refusals
+
+
+# Statuses and what may happen in each.
+
+STATUS_MOVES = {
+    DRAFT: frozenset({SUBMITTED}),
+    SUBMITTED: frozenset({ACCEPTED, RETURNED}),
+    ACCEPTED: frozenset({APPROVED, RETURNED, CANCELLED}),
+    APPROVED: frozenset({CLEARED, CANCELLED, CLEARED_NO_FEEDBACK}),
+    # Feedback after the 5 days still clears the application (R17).
+    CLEARED_NO_FEEDBACK: frozenset({CLEARED}),
+}
+CUSTOMS_MOVES = {SUBMITTED: {ACCEPTED, RETURNED}, ACCEPTED: {APPROVED, RETURNED}}
+
+
+def overdue_before(now: datetime) -> datetime:
+    """Approved appointments starting before this are overdue for feedback (R17)."""
+    return _naive(now, "now") - timedelta(days=FEEDBACK_DAYS)
+
+
+def effective_status(status, start: datetime | None, now: datetime, statement_sent: bool) -> str:
+    """The status as of `now` (R17): computed when asked, so no scheduled job is needed.
+
+    An approved appointment more than 5 days past with no statement sent is 通关完成未反馈;
+    a statement settles the missing feedback (R18), so it reads as approved again.
+    """
+    if status == APPROVED and not statement_sent and start is not None and start < overdue_before(now):
+        return CLEARED_NO_FEEDBACK
+    if status == CLEARED_NO_FEEDBACK and statement_sent:
+        return APPROVED
+    return status
+
+
+def can_edit(status) -> bool:
+    """Only drafts can be changed (R15)."""
+    return status == DRAFT
+
+
+def can_delete(status) -> bool:
+    """Only drafts can be deleted, singly or in bulk (R15)."""
+    return status == DRAFT
+
+
+def can_cancel(status, start: datetime | None, now: datetime) -> bool:
+    """Cancelling is for accepted or approved appointments that have not started (R16)."""
+    return status in (ACCEPTED, APPROVED) and start is not None and now < start
+
+
+def can_feed_back(status) -> bool:
+    """Declaration numbers can be fed back once approved, also after the 5 days (R17)."""
+    return status in (APPROVED, CLEARED_NO_FEEDBACK)
+
+
+def can_send_statement(status, was_approved: bool, statement_sent: bool) -> bool:
+    """The situation statement: once, after approval, also when cancelled after approval (R18)."""
+    if statement_sent:
+        return False
+    # Once cleared the numbers are in and there is nothing left to explain.
+    return status in (APPROVED, CLEARED_NO_FEEDBACK) or (status == CANCELLED and was_approved)
+
+
+ACTIONS = frozenset({"new", "save", "delete", "cancel", "submit", "close", "feedback", "statement"})
+
+
+def allowed_actions(status, start: datetime | None, now: datetime, was_approved: bool,
+                    statement_sent: bool) -> frozenset[str]:
+    """Which buttons are enabled; status None is a form not saved yet."""
+    actions = {"new", "close"}
+    if status in (None, DRAFT):
+        actions |= {"save", "submit"}
+    if can_delete(status):
+        actions.add("delete")
+    current = effective_status(status, start, now, statement_sent)
+    if can_cancel(current, start, now):
+        actions.add("cancel")
+    if can_feed_back(current):
+        actions.add("feedback")
+    if can_send_statement(current, was_approved, statement_sent):
+        actions.add("statement")
+    return frozenset(actions)
+
+
+def check_move(from_status, to_status) -> Refusal | None:
+    """Refuse a status change the status graph does not have."""
+    if to_status in STATUS_MOVES.get(from_status, ()):
+        return None
+    return Refusal(
+        text=N_("申请状态为“%(from_status)s”，不能改为“%(to_status)s”。请刷新页面查看申请的当前状态。"),
+        params={"from_status": Message(text=STATUS_LABELS.get(from_status, str(from_status))),
+                "to_status": Message(text=STATUS_LABELS.get(to_status, str(to_status)))},
+        code="status.not_allowed")
+
+
+# Declaration numbers fed back.
+
+@dataclass(frozen=True)
+class DeclarationRecord:
+    """A customs declaration as the system knows it."""
+
+    number: str
+    consignee_code: str
+    declaration_port: str
+    entry_port: str
+    declared_on: date
+
+
+def check_declaration_numbers(numbers: list[str], direction: str, declaration_port: str, entry_port: str,
+                              consignee_codes: Collection[str], submitted_at: datetime,
+                              records: Mapping[str, DeclarationRecord]) -> list[Refusal]:
+    """Each fed-back number against the application: R9 list limits, R19 shape, R20 known records."""
+    refusals = _check_number_list(numbers)
+    refused_format = {r.params["number"] for r in refusals if r.code == "R19.format"}
+    expected_flag = _DIRECTION_FLAG.get(direction)
+    submitted_on = _naive(submitted_at, "submitted_at").date()
+    checked = set()
+    for number in numbers:
+        if number in refused_format or number in checked:
+            continue
+        checked.add(number)
+
+        def mismatch(code, text, **params):
+            refusals.append(Refusal(text=text, params={"number": number, **params}, code=code,
+                                    field="declaration_numbers"))
+
+        if expected_flag is not None and number[8] != expected_flag:
+            mismatch("R19.direction",
+                     N_("报关单号 %(number)s 第9位进出口标志为“%(flag)s”（1为进口，0为出口），"
+                        "与预约申请的进出口标识“%(expected)s”不一致，请核对报关单号。"),
+                     flag=number[8], expected=Message(text=DIRECTION_LABELS[direction]))
+        if number[:4] != declaration_port:
+            mismatch("R19.port",
+                     N_("报关单号 %(number)s 前4位申报海关为 %(actual)s，与预约申报口岸 %(expected)s 不一致，"
+                        "请核对报关单号。"),
+                     actual=number[:4], expected=declaration_port)
+        record = records.get(number)
+        if record is None:
+            continue
+        if record.consignee_code not in consignee_codes:
+            mismatch("R20.consignee",
+                     N_("报关单 %(number)s 的收发货人为 %(actual)s，与预约申请的收发货人不一致，请核对报关单号。"),
+                     actual=record.consignee_code)
+        if record.declaration_port != declaration_port:
+            mismatch("R20.declaration_port",
+                     N_("报关单 %(number)s 的申报口岸为 %(actual)s，与预约申报口岸 %(expected)s 不一致，"
+                        "请核对报关单号。"),
+                     actual=record.declaration_port, expected=declaration_port)
+        if record.entry_port != entry_port:
+            mismatch("R20.entry_port",
+                     N_("报关单 %(number)s 的进出口岸为 %(actual)s，与预约进出口岸 %(expected)s 不一致，"
+                        "请核对报关单号。"),
+                     actual=record.entry_port, expected=entry_port)
+        # Records carry only a date, so a declaration lodged later on the submission day
+        # cannot be told from one lodged earlier; the same day is accepted.
+        if record.declared_on < submitted_on:
+            mismatch("R20.declared_before_submission",
+                     N_("报关单 %(number)s 的申报日期 %(actual)s 早于预约申请单提交日期 %(expected)s；"
+                        "报关单申报日期要晚于预约申请单提交日期，请核对报关单号。"),
+                     actual=record.declared_on.isoformat(), expected=submitted_on.isoformat())
+    return refusals
+
+
+# PDF attachments (R10).
+
+def _pdf_refusal(code: str, text: str, filename: str, field_name: str, **params) -> Refusal:
+    return Refusal(text=text, params={"filename": filename, **params}, code=code, field=field_name)
+
+
+def _kb(size: int) -> int:
+    return math.ceil(size / 1024)
+
+
+def check_pdf(filename: str, data: bytes, *, field: str = "attachments",
+              time_budget: float = PDF_TIME_BUDGET) -> Refusal | None:
+    """R10 for one upload: a readable, unencrypted PDF of at most 4 MB with no page over 200 KB.
+
+    A page's size is that page written out alone as a PDF. Damaged or hostile files are
+    refused, never raised; measuring stops and refuses after `time_budget` seconds.
+    """
+    if not (filename or "").lower().endswith(".pdf"):
+        return _pdf_refusal("R10.not_pdf_name",
+                            N_("只可上传后缀名为pdf的文件，%(filename)s 不是PDF文件，请选择PDF文件。"),
+                            filename, field)
+    if len(data) > MAX_PDF_BYTES:
+        return _pdf_refusal("R10.too_large",
+                            N_("文件 %(filename)s 大小为%(size_kb)sKB，单个文件大小不能超过4M（4096KB），"
+                               "请压缩或拆分后重新上传。"),
+                            filename, field, size_kb=_kb(len(data)))
+    # The spec lets a little junk precede the header and follow %%EOF; readers allow 1 KB.
+    if b"%PDF-" not in data[:1024]:
+        return _pdf_refusal("R10.not_pdf",
+                            N_("文件 %(filename)s 不是PDF文件（只是后缀名为pdf），请导出为PDF后重新上传。"),
+                            filename, field)
+    unreadable = _pdf_refusal("R10.unreadable",
+                              N_("文件 %(filename)s 已损坏或不完整，无法读取，请重新导出为PDF后上传。"),
+                              filename, field)
+    if b"%%EOF" not in data[-1024:]:
+        return unreadable
+    too_complex = _pdf_refusal("R10.too_complex",
+                               N_("文件 %(filename)s 结构过于复杂，无法在限定时间内完成检查，"
+                                  "请重新导出或拆分后上传。"),
+                               filename, field)
+    started = _time.monotonic()
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            return _pdf_refusal("R10.encrypted",
+                                N_("文件 %(filename)s 已加密或设有密码，请去除密码保护后重新上传。"),
+                                filename, field)
+        pages = reader.pages
+        if len(pages) == 0:
+            return _pdf_refusal("R10.no_pages", N_("文件 %(filename)s 没有任何页面，请检查后重新上传。"),
+                                filename, field)
+        for number, page in enumerate(pages, 1):
+            if _time.monotonic() - started > time_budget:
+                return too_complex
+            writer = PdfWriter()
+            writer.add_page(page)
+            out = io.BytesIO()
+            writer.write(out)
+            size = out.tell()
+            if size > MAX_PDF_PAGE_BYTES:
+                return _pdf_refusal("R10.page_too_large",
+                                    N_("文件 %(filename)s 第%(page)s页大小为%(size_kb)sKB，每页不能超过200KB，"
+                                       "请降低该页图片的分辨率或拆分后重新上传。"),
+                                    filename, field, page=number, size_kb=_kb(size))
+    except Exception:
+        # pypdf raises many kinds of errors on broken input, RecursionError on deep nesting
+        # among them (it is an Exception); to the user they all mean the same thing.
+        return unreadable
+    if _time.monotonic() - started > time_budget:
+        return too_complex
+    return None
+
+
+def check_attachment_count(existing: int, adding: int, limit: int = MAX_ATTACHMENTS, *,
+                           field: str = "attachments") -> Refusal | None:
+    """R10/R18: refuse an upload that would take the attachments over the limit."""
+    if existing + adding > limit:
+        return _too_many_attachments(existing + adding, limit, field)
+    return None
+
+
+# Queries.
+
+def _as_date(value):
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _check_range(start, end, too_long: str, reversed_: str, incomplete: str, field_from: str,
+                 field_to: str, kind: str) -> list[Refusal]:
+    start, end = _as_date(start), _as_date(end)
+    if start is None and end is None:
+        return []
+    if start is None or end is None:
+        # Half a range is unbounded, which is what the limit exists to stop.
+        return [Refusal(text=incomplete, code=f"{kind}.incomplete", field=field_from if start is None else field_to)]
+    if start > end:
+        return [Refusal(text=reversed_, code=f"{kind}.reversed", field=field_to)]
+    if (end - start).days > MAX_QUERY_DAYS:
+        return [Refusal(text=too_long, code=f"{kind}.too_long", field=field_to)]
+    return []
+
+
+def check_query(category, own_code, consignee_code, applied_from, applied_to, appointment_from,
+                appointment_to) -> list[Refusal]:
+    """The query form (预约查询): R21 category and consignee, R22 date ranges of at most 15 days.
+
+    `own_code` is the logged-in enterprise's code, or a collection of its codes (customs code, USCC).
+    """
+    refusals = []
+    own_codes = {own_code} if isinstance(own_code, str) else set(own_code or ())
+    if category not in QUERY_CATEGORIES:
+        refusals.append(Refusal(text=N_("企业类别必填，请选择A-申请企业或B-收发货人。"),
+                                code="R21.category", field="category"))
+    if _blank(consignee_code):
+        if category == QUERY_CONSIGNEE:
+            refusals.append(Refusal(text=N_("企业类别选择为收发货人时，需输入收发货人代码。"),
+                                    code="R21.consignee_required", field="consignee_code"))
+    elif not is_enterprise_code(consignee_code):
+        refusals.append(Refusal(
+            text=N_("收发货人代码 %(code)s 格式不正确：应为10位海关编码或18位统一社会信用代码，请核对后重新输入。"),
+            params={"code": consignee_code}, code="invalid.consignee_code", field="consignee_code"))
+    elif category == QUERY_CONSIGNEE and consignee_code not in own_codes:
+        refusals.append(Refusal(
+            text=N_("企业类别选择为收发货人时，收发货人代码须为本企业的海关编码或统一社会信用代码，请重新输入。"),
+            params={"code": consignee_code}, code="R21.not_own", field="consignee_code"))
+    refusals += _check_range(
+        applied_from, applied_to,
+        N_("申请时间查询范围不能超过15天，请缩小申请时间范围。"),
+        N_("申请时间的开始日期晚于结束日期，请调整申请时间范围。"),
+        N_("请同时填写申请时间的开始日期和结束日期。"),
+        "applied_from", "applied_to", "R22.applied")
+    refusals += _check_range(
+        appointment_from, appointment_to,
+        N_("预约时间查询范围不能超过15天，请缩小预约时间范围。"),
+        N_("预约时间的开始日期晚于结束日期，请调整预约时间范围。"),
+        N_("请同时填写预约时间的开始日期和结束日期。"),
+        "appointment_from", "appointment_to", "R22.appointment")
+    return refusals
+
+
+def check_port_hours_range(date_from, date_to) -> list[Refusal]:
+    """The port working hours query (口岸工作时间查询): a working-date range of at most 15 days (R23)."""
+    if date_from is None or date_to is None:
+        missing = "date_from" if date_from is None else "date_to"
+        return [Refusal(text=N_("请同时填写工作日期的开始日期和结束日期。"), code="R23.incomplete", field=missing)]
+    return _check_range(
+        date_from, date_to,
+        N_("时间区间不得超过15天，请缩小工作日期范围。"),
+        N_("工作日期的开始日期晚于结束日期，请调整工作日期范围。"),
+        N_("请同时填写工作日期的开始日期和结束日期。"),
+        "date_from", "date_to", "R23")

@@ -1,0 +1,117 @@
+"""What every view shares: role checks, message translation, fragments, error pages, template globals."""
+from functools import wraps
+
+from flask import abort, current_app, render_template, request
+from flask_babel import get_locale, gettext
+from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
+
+import clock
+import rules
+from extensions import db, login_manager
+from models import ROLE_ADMIN, ROLE_CUSTOMS, ROLE_ENTERPRISE, User
+
+ROLE_LABELS = {
+    ROLE_ENTERPRISE: rules.N_("企业操作员"),
+    ROLE_CUSTOMS: rules.N_("海关审核"),
+    ROLE_ADMIN: rules.N_("口岸管理员"),
+}
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    return db.session.get(User, int(user_id))
+
+
+def role_required(*roles):
+    """Let only logged-in users of these roles in; anyone else gets 403 (or the login page)."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def say(message):
+    """Translate a rules.Message (its nested Message params too) into the user's language."""
+    params = {k: say(v) if isinstance(v, rules.Message) else v for k, v in message.params.items()}
+    return gettext(message.text, **params)
+
+
+def errors_by_field(refusals):
+    """Group translated refusals by form field; form-wide ones come under None."""
+    grouped = {}
+    for refusal in refusals:
+        grouped.setdefault(refusal.field, []).append(say(refusal))
+    return grouped
+
+
+def wants_fragment(target_id):
+    """True when htmx asked for the element ``target_id`` alone (history restores get the whole page)."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+        and request.headers.get("HX-Target") == target_id
+    )
+
+
+def render_page(template, block, target_id, **context):
+    """Render the whole page, or only its named block when htmx asked for that element."""
+    if wants_fragment(target_id):
+        response = current_app.make_response(render_block(template, block, **context))
+    else:
+        response = current_app.make_response(render_template(template, **context))
+    response.vary.add("HX-Request")
+    response.vary.add("HX-Target")
+    return response
+
+
+def _template_globals():
+    lang = str(get_locale() or "zh_CN")
+    return {
+        "now": clock.now,
+        "rules": rules,
+        "role_label": lambda role: gettext(ROLE_LABELS.get(role, role)),
+        "status_label": lambda status: gettext(rules.STATUS_LABELS.get(status, status)),
+        "say": say,
+        "lang": lang,
+        "html_lang": "zh-CN" if lang == "zh_CN" else lang,
+        "languages": current_app.config["LANGUAGES"],
+        "demo_mode": current_app.config.get("DEMO_MODE"),
+    }
+
+
+def register(app):
+    """Bind error pages and template globals to the app."""
+    app.context_processor(_template_globals)
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return render_template("errors/403.html"), 403
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return render_template("errors/413.html"), 413
+
+    @app.errorhandler(500)
+    def server_error(error):
+        # A failed request must not leave a broken transaction for the next one.
+        db.session.rollback()
+        return render_template("errors/500.html"), 500
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template("errors/csrf.html"), 400
