@@ -1,4 +1,5 @@
 """The application factory."""
+import logging
 from pathlib import Path
 
 from flask import Flask, render_template, request, session
@@ -24,6 +25,8 @@ def create_app(config=None):
     if config:
         app.config.update(config)
 
+    # pypdf narrates every flaw of a hostile upload; rules.check_pdf already turns them into one refusal.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)

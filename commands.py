@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import delete, select
 
 import rules
@@ -150,6 +150,7 @@ def refdata_load():
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--reset", is_flag=True, help="Wipe all data and bring the demo back to its starting state.")
 @click.option("--if-empty", is_flag=True, help="Only seed when the database has no ports yet (used by make run).")
 def demo_command(reset, if_empty):

@@ -93,8 +93,7 @@ def deadline_preview(data):
     """R12 shown beside the time as soon as the ports and the start are chosen: the deadline, or why there is none."""
     if not (data.start and data.declaration_port and data.entry_port):
         return None
-    consignee_grade = data.consignee.credit_grade if data.consignee else data.declarant.credit_grade
-    grade = rules.applicable_grade(data.declarant.credit_grade, consignee_grade)
+    grade = rules.application_grade(data.declarant, data.consignee)
     if grade == rules.DISHONEST:
         return None
     calendars = calendars_around([data.declaration_port], data.start)

@@ -87,35 +87,38 @@ def test_R13_build_port_calendar_matches_published_years():
 
 # R12: the deadline.
 
+SAME, DIFFERENT = True, False
+
 DEADLINES = [
-    # id, start, same port, grade, C, latest
-    ("worked-example-friday-evening-same-general", "2026-10-09 18:00", True, GENERAL, "2026-10-09 16:30", "2026-10-09 08:30"),
-    ("friday-evening-same-advanced", "2026-10-09 18:00", True, ADVANCED, "2026-10-09 16:30", "2026-10-09 12:30"),
-    ("friday-evening-different-general", "2026-10-09 18:00", False, GENERAL, "2026-10-09 16:30", "2026-10-08 16:30"),
-    ("friday-evening-different-advanced", "2026-10-09 18:00", False, ADVANCED, "2026-10-09 16:30", "2026-10-09 08:30"),
-    ("start-at-closing-counts-that-day", "2026-12-30 16:30", True, GENERAL, "2026-12-30 16:30", "2026-12-30 08:30"),
-    ("weekday-early-morning-counts-previous-day", "2026-12-30 07:00", True, GENERAL, "2026-12-29 16:30", "2026-12-29 08:30"),
-    ("weekday-during-hours-counts-previous-day", "2026-12-30 12:00", False, GENERAL, "2026-12-29 16:30", "2026-12-28 16:30"),
-    ("monday-early-morning-counts-friday", "2026-12-28 06:00", False, GENERAL, "2026-12-25 16:30", "2026-12-24 16:30"),
-    ("saturday-counts-friday", "2026-12-26 10:00", True, ADVANCED, "2026-12-25 16:30", "2026-12-25 12:30"),
-    ("sunday-midnight-counts-friday", "2026-12-27 00:00", False, ADVANCED, "2026-12-25 16:30", "2026-12-25 08:30"),
-    ("adjusted-sunday-evening-0920", "2026-09-20 18:00", True, GENERAL, "2026-09-20 16:30", "2026-09-20 08:30"),
-    ("adjusted-sunday-morning-0920-counts-friday", "2026-09-20 07:00", False, GENERAL, "2026-09-18 16:30", "2026-09-17 16:30"),
-    ("mid-autumn-saturday-counts-thursday", "2026-09-26 10:00", True, GENERAL, "2026-09-24 16:30", "2026-09-24 08:30"),
-    ("adjusted-saturday-0214-evening", "2026-02-14 20:00", True, ADVANCED, "2026-02-14 16:30", "2026-02-14 12:30"),
-    ("spring-festival-eve-0215", "2026-02-15 20:00", False, GENERAL, "2026-02-14 16:30", "2026-02-13 16:30"),
-    ("spring-festival-0216", "2026-02-16 10:00", False, ADVANCED, "2026-02-14 16:30", "2026-02-14 08:30"),
-    ("after-spring-festival-last-working-day-10-days-before", "2026-02-24 07:00", True, GENERAL, "2026-02-14 16:30", "2026-02-14 08:30"),
-    ("adjusted-saturday-0228-evening", "2026-02-28 18:00", False, ADVANCED, "2026-02-28 16:30", "2026-02-28 08:30"),
-    ("sunday-after-adjusted-saturday-0228", "2026-03-01 07:00", False, GENERAL, "2026-02-28 16:30", "2026-02-27 16:30"),
-    ("national-day-eve-0930", "2026-09-30 20:00", True, GENERAL, "2026-09-30 16:30", "2026-09-30 08:30"),
-    ("national-day-1001-midnight", "2026-10-01 00:00", True, ADVANCED, "2026-09-30 16:30", "2026-09-30 12:30"),
-    ("national-day-last-holiday-1007", "2026-10-07 20:00", False, GENERAL, "2026-09-30 16:30", "2026-09-29 16:30"),
-    ("first-working-morning-after-national-day", "2026-10-08 07:00", False, ADVANCED, "2026-09-30 16:30", "2026-09-30 08:30"),
+    # id, start, declaration port vs entry port, grade, C, latest
+    ("worked-example-fri-evening", "2026-10-09 18:00", SAME, GENERAL, "2026-10-09 16:30", "2026-10-09 08:30"),
+    ("fri-evening-same-advanced", "2026-10-09 18:00", SAME, ADVANCED, "2026-10-09 16:30", "2026-10-09 12:30"),
+    ("fri-evening-different-general", "2026-10-09 18:00", DIFFERENT, GENERAL, "2026-10-09 16:30", "2026-10-08 16:30"),
+    ("fri-evening-different-advanced", "2026-10-09 18:00", DIFFERENT, ADVANCED, "2026-10-09 16:30", "2026-10-09 08:30"),
+    ("start-at-closing-counts-that-day", "2026-12-30 16:30", SAME, GENERAL, "2026-12-30 16:30", "2026-12-30 08:30"),
+    ("wed-early-morning-counts-tue", "2026-12-30 07:00", SAME, GENERAL, "2026-12-29 16:30", "2026-12-29 08:30"),
+    ("wed-noon-counts-tue", "2026-12-30 12:00", DIFFERENT, GENERAL, "2026-12-29 16:30", "2026-12-28 16:30"),
+    ("mon-early-morning-counts-fri", "2026-12-28 06:00", DIFFERENT, GENERAL, "2026-12-25 16:30", "2026-12-24 16:30"),
+    ("sat-counts-fri", "2026-12-26 10:00", SAME, ADVANCED, "2026-12-25 16:30", "2026-12-25 12:30"),
+    ("sun-midnight-counts-fri", "2026-12-27 00:00", DIFFERENT, ADVANCED, "2026-12-25 16:30", "2026-12-25 08:30"),
+    ("adjusted-sun-0920-evening", "2026-09-20 18:00", SAME, GENERAL, "2026-09-20 16:30", "2026-09-20 08:30"),
+    ("adjusted-sun-0920-morning", "2026-09-20 07:00", DIFFERENT, GENERAL, "2026-09-18 16:30", "2026-09-17 16:30"),
+    ("mid-autumn-sat-counts-thu", "2026-09-26 10:00", SAME, GENERAL, "2026-09-24 16:30", "2026-09-24 08:30"),
+    ("adjusted-sat-0214-evening", "2026-02-14 20:00", SAME, ADVANCED, "2026-02-14 16:30", "2026-02-14 12:30"),
+    ("spring-festival-eve-0215", "2026-02-15 20:00", DIFFERENT, GENERAL, "2026-02-14 16:30", "2026-02-13 16:30"),
+    ("spring-festival-0216", "2026-02-16 10:00", DIFFERENT, ADVANCED, "2026-02-14 16:30", "2026-02-14 08:30"),
+    # The last working day before 02-24 07:00 is ten days earlier.
+    ("after-spring-festival", "2026-02-24 07:00", SAME, GENERAL, "2026-02-14 16:30", "2026-02-14 08:30"),
+    ("adjusted-sat-0228-evening", "2026-02-28 18:00", DIFFERENT, ADVANCED, "2026-02-28 16:30", "2026-02-28 08:30"),
+    ("sun-after-adjusted-sat-0228", "2026-03-01 07:00", DIFFERENT, GENERAL, "2026-02-28 16:30", "2026-02-27 16:30"),
+    ("national-day-eve-0930", "2026-09-30 20:00", SAME, GENERAL, "2026-09-30 16:30", "2026-09-30 08:30"),
+    ("national-day-1001-midnight", "2026-10-01 00:00", SAME, ADVANCED, "2026-09-30 16:30", "2026-09-30 12:30"),
+    ("national-day-1007-evening", "2026-10-07 20:00", DIFFERENT, GENERAL, "2026-09-30 16:30", "2026-09-29 16:30"),
+    ("after-national-day-1008-dawn", "2026-10-08 07:00", DIFFERENT, ADVANCED, "2026-09-30 16:30", "2026-09-30 08:30"),
     # 2026-10-08 is a working Thursday (the holiday is 10-01..10-07), so its own close counts.
-    ("first-working-evening-after-national-day", "2026-10-08 20:00", True, GENERAL, "2026-10-08 16:30", "2026-10-08 08:30"),
-    ("adjusted-saturday-1010-evening", "2026-10-10 19:00", True, GENERAL, "2026-10-10 16:30", "2026-10-10 08:30"),
-    ("sunday-after-adjusted-saturday-1010", "2026-10-11 10:00", False, GENERAL, "2026-10-10 16:30", "2026-10-09 16:30"),
+    ("after-national-day-1008-evening", "2026-10-08 20:00", SAME, GENERAL, "2026-10-08 16:30", "2026-10-08 08:30"),
+    ("adjusted-sat-1010-evening", "2026-10-10 19:00", SAME, GENERAL, "2026-10-10 16:30", "2026-10-10 08:30"),
+    ("sun-after-adjusted-sat-1010", "2026-10-11 10:00", DIFFERENT, GENERAL, "2026-10-10 16:30", "2026-10-09 16:30"),
 ]
 
 
