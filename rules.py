@@ -728,7 +728,8 @@ def validate_draft(a: ApplicationInput) -> list[Refusal]:
     return refusals + _check_formats(a, complete=False)
 
 
-def _dedupe(refusals: list[Refusal]) -> list[Refusal]:
+def dedupe(refusals: list[Refusal]) -> list[Refusal]:
+    """The refusals in order, each once."""
     unique = []
     for refusal in refusals:
         if refusal not in unique:
@@ -782,7 +783,7 @@ def validate_submission(a: ApplicationInput, ctx: SubmissionContext) -> list[Ref
             refusals += _in_past(a.start, ctx.now) + _not_on_hour(a.start)
 
     refusals += _check_formats(a, complete=True, hs_codes=ctx.hs_codes)
-    return _dedupe(refusals)
+    return dedupe(refusals)
 
 
 def eligibility_to_start(declarant: EnterpriseInfo, consignee: EnterpriseInfo | None,

@@ -41,8 +41,7 @@ def role_required(*roles):
 
 def say(message):
     """Translate a rules.Message (its nested Message params too) into the user's language."""
-    params = {k: say(v) if isinstance(v, rules.Message) else v for k, v in message.params.items()}
-    return gettext(message.text, **params)
+    return message.render(gettext)
 
 
 def errors_by_field(refusals):
@@ -74,7 +73,8 @@ def render_page(template, block, target_id, **context):
 
 
 def _template_globals():
-    lang = str(get_locale() or "zh_CN")
+    # Babel spells Chinese zh_Hans_CN; the site and its switch say zh_CN.
+    lang = "en" if str(get_locale() or "").startswith("en") else "zh_CN"
     return {
         "now": clock.now,
         "rules": rules,

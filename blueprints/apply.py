@@ -294,6 +294,9 @@ def save(form, application, submit):
     if application is not None and form.version.data != str(application.version):
         refusals.append(stale_refusal())
     if refusals:
+        if submit:
+            # 提交 shows every problem at once, not only those that stop a draft.
+            refusals = rules.dedupe(refusals + submission_refusals(data, current_user.enterprise))
         # Nothing is written, so the refused save loses nothing that was stored; the form keeps what was typed.
         return render_form(form, application, refusals + upload_refusals, status=400)
 
@@ -310,7 +313,7 @@ def save(form, application, submit):
                            [stale_refusal()], status=409)
 
     if submit and not upload_refusals:
-        submit_refusals = submission_refusals(data, application)
+        submit_refusals = submission_refusals(data, application.declarant)
         if not submit_refusals:
             application.submitted_at = now
             application.application_number = application.pre_entry_number
@@ -341,9 +344,8 @@ def draft_kept():
     return rules.Refusal(text=rules.N_("申请未申报，已暂存。请按提示修改后再次提交。"), code="submit.kept_as_draft")
 
 
-def submission_refusals(data, application):
+def submission_refusals(data, declarant):
     """Every rule that stops 提交: R4–R6 with the consignee, then the whole form (R2, R3, R7–R14)."""
-    declarant = application.declarant
     consignee = Enterprise.by_code(data.consignee_code)
     refusals = rules.eligibility_to_start(
         declarant.info(),
