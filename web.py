@@ -72,6 +72,20 @@ def render_page(template, block, target_id, **context):
     return response
 
 
+def hx_redraw(url, target, trigger="change"):
+    """htmx attributes that redraw element ``target`` from the page the form would post to."""
+    return {
+        "hx-post": url,
+        "hx-trigger": trigger,
+        "hx-target": f"#{target}",
+        "hx-select": f"#{target}",
+        "hx-swap": "outerHTML",
+        "hx-vals": '{"action": "refresh"}',
+        # The newest change wins: an older redraw still in flight is dropped, never swapped in late.
+        "hx-sync": "closest form:replace",
+    }
+
+
 def _template_globals():
     # Babel spells Chinese zh_Hans_CN; the site and its switch say zh_CN.
     lang = "en" if str(get_locale() or "").startswith("en") else "zh_CN"
@@ -81,6 +95,7 @@ def _template_globals():
         "role_label": lambda role: gettext(ROLE_LABELS.get(role, role)),
         "status_label": lambda status: gettext(rules.STATUS_LABELS.get(status, status)),
         "say": say,
+        "hx_redraw": hx_redraw,
         "lang": lang,
         "html_lang": "zh-CN" if lang == "zh_CN" else lang,
         "languages": current_app.config["LANGUAGES"],

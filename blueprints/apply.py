@@ -165,7 +165,10 @@ def render_form(form, application=None, refusals=(), status=200, focus=None):
         bool(application and application.approved_at),
         bool(application and application.statement_at),
     )
-    if application is not None and application.declarant_id != current_user.enterprise_id:
+    if (application is None and start_refused()) or (
+        application is not None and application.declarant_id != current_user.enterprise_id
+    ):
+        # R3–R6 block a new application; a consignee only reads.
         actions = frozenset({"new", "close"})
     context = dict(
         form=form,
