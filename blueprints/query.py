@@ -62,7 +62,7 @@ def index():
     return render_page(
         "query/index.html",
         "results",
-        "query-results",
+        "query-page",
         values=values,
         errors=errors_by_field(refusals),
         asked=asked and not refusals,
