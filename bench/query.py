@@ -1,0 +1,124 @@
+"""Fill a database with N applications and time the typical 预约通关查询 requests through the app.
+
+    .venv/bin/python bench/query.py [--rows 1000000] [--runs 30]
+
+SQLite in a scratch file by default; PostgreSQL when DATABASE_URL is given (its tables are rebuilt).
+The last line is p50/p95 of the slowest typical query.
+"""
+import argparse
+import random
+import time
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select
+
+from common import login, percentiles, scratch_app
+
+import rules  # noqa: E402
+from extensions import db  # noqa: E402
+from models import Application, Enterprise, Port, User  # noqa: E402
+
+STATUSES = [  # a realistic mix: most appointments end cleared
+    (rules.CLEARED, 55), (rules.APPROVED, 8), (rules.CANCELLED, 8), (rules.RETURNED, 6),
+    (rules.SUBMITTED, 5), (rules.ACCEPTED, 4), (rules.DRAFT, 14),
+]
+FIRST_DAY = datetime(2024, 11, 24)
+DAYS = 730
+ENTERPRISES = 400
+
+
+def fill(app, rows, seed=7):
+    """Insert extra enterprises and ``rows`` applications spread over two years, ports and statuses."""
+    rng = random.Random(seed)
+    with app.app_context():
+        ports = [p for (p,) in db.session.execute(select(Port.code))]
+        base = db.session.execute(select(Enterprise.id).order_by(Enterprise.id)).scalars().all()
+        firms = list(base)
+        for i in range(ENTERPRISES):
+            firm = Enterprise(customs_code=f"B{i:09d}", uscc=f"BENCH{i:013d}", inspection_code=f"{i:010d}",
+                              name=f"基准测试企业{i:03d}", credit_grade=rules.GENERAL_CREDIT, qualified=True)
+            db.session.add(firm)
+            db.session.flush()
+            firms.append(firm.id)
+        db.session.commit()
+        # A few big enterprises carry much of the traffic, as at a real port.
+        weights = [1.0 / (rank + 1) ** 0.8 for rank in range(len(firms))]
+        statuses, status_weights = zip(*STATUSES)
+        table = Application.__table__
+        batch, started = [], time.perf_counter()
+        for n in range(rows):
+            created = FIRST_DAY + timedelta(seconds=rng.randrange(DAYS * 86400))
+            start = (created + timedelta(days=rng.randint(1, 10))).replace(hour=rng.choice([0, 6, 7, 17, 18, 19, 20, 21]), minute=0, second=0)
+            declarant, consignee = rng.choices(firms, weights, k=2)
+            status = rng.choices(statuses, status_weights)[0]
+            batch.append({
+                "pre_entry_number": rules.pre_entry_number(created.year, 90_000_000_000 + n),
+                "declarant_id": declarant, "consignee_id": consignee, "consignee_code": "",
+                "contact_name": "张三", "contact_mobile": "13812345678",
+                "declaration_port": rng.choice(ports), "entry_port": rng.choice(ports), "transport_mode": "5",
+                "start": start, "end": start + rules.WINDOW, "reason_category": "perishable", "reason_text": "",
+                "direction": rng.choice("IE"), "status": status, "created_at": created, "updated_at": created,
+                "submitted_at": None if status == rules.DRAFT else created, "return_reason": "", "statement_text": "",
+                "version": 1,
+            })
+            if len(batch) == 20_000:
+                db.session.execute(insert(table), batch)
+                db.session.commit()
+                batch = []
+        if batch:
+            db.session.execute(insert(table), batch)
+            db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(db.text("ANALYZE"))
+        else:
+            db.session.execute(db.text("ANALYZE"))
+        db.session.commit()
+        print(f"inserted {rows} applications in {time.perf_counter() - started:.0f} s")
+        # The busiest enterprise is the worst case; log in as an operator of it.
+        busiest = firms[0]
+        user = db.session.execute(select(User).where(User.enterprise_id == busiest)).scalars().first()
+        firm = db.session.get(Enterprise, busiest)
+        return user.username, firm.customs_code
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    app = scratch_app()
+    username, own_code = fill(app, args.rows)
+    client = app.test_client()
+    login(client, username)
+    recent = "applied_from=2026-11-08&applied_to=2026-11-23"
+    queries = {
+        "A, 15 days applied": f"/query?category=A&{recent}",
+        "A, 15 days applied, status draft": f"/query?category=A&{recent}&status=draft",
+        "A, 15 days appointment": "/query?category=A&appointment_from=2026-06-01&appointment_to=2026-06-16",
+        "B, 15 days applied": f"/query?category=B&consignee_code={own_code}&{recent}",
+        "A, all history, page 1": "/query?category=A",
+        "A, all history, page 50": "/query?category=A&page=50",
+        "A, status cleared_no_feedback": "/query?category=A&status=cleared_no_feedback",
+        "A, one pre-entry number": f"/query?category=A&pre_entry_number={rules.pre_entry_number(2025, 90_000_000_123)}",
+    }
+    results = {}
+    for name, url in queries.items():
+        for _ in range(3):
+            assert client.get(url).status_code == 200
+        samples = []
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            response = client.get(url)
+            samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+        results[name] = percentiles(samples)
+        print(f"{name:40s} p50={results[name][0]:7.1f} ms  p95={results[name][1]:7.1f} ms")
+    slowest = max(results, key=lambda name: results[name][1])
+    engine = "postgresql" if "postgres" in app.config["SQLALCHEMY_DATABASE_URI"] else "sqlite"
+    print(f"{args.rows} rows on {engine}; slowest typical query: {slowest}")
+    p50, p95 = results[slowest]
+    print(f"p50_ms={p50:.1f} p95_ms={p95:.1f}")
+
+
+if __name__ == "__main__":
+    main()
