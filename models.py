@@ -182,7 +182,9 @@ class Application(db.Model):
         Index("ix_application_consignee_created", "consignee_id", "created_at"),
         Index("ix_application_declarant_start", "declarant_id", "start"),
         Index("ix_application_consignee_start", "consignee_id", "start"),
-        Index("ix_application_status_start", "status", "start"),
+        # Status filters and the R6/R17 overdue check look up one enterprise's applications in one status.
+        Index("ix_application_declarant_status_start", "declarant_id", "status", "start"),
+        Index("ix_application_consignee_status_start", "consignee_id", "status", "start"),
     )
 
     @classmethod
