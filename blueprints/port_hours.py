@@ -56,7 +56,7 @@ def index():
     return render_page(
         "port_hours/index.html",
         "results",
-        "port-hours-results",
+        "port-hours-page",
         values=values,
         errors=errors_by_field(refusals),
         rows=rows,

@@ -333,3 +333,13 @@ def test_R18_statement_once_after_approval(general, app):
 def test_R18_no_statement_box_before_approval(general, app):
     page = general.get(f"/apply/{demo_id(app, 'submitted')}").get_data(as_text=True)
     assert "发送情况说明" not in page
+
+
+def test_htmx_requests_carry_the_csrf_token_in_their_header(general):
+    page = general.get("/apply/new").get_data(as_text=True)
+    token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', page).group(1)
+    data = {k: v for k, v in form_data(general, action="add_number", new_declaration_number="800020261000000123").items() if k != "csrf_token"}
+    refused = general.post("/apply/new", data=data, headers={"HX-Request": "true"})
+    assert refused.status_code == 400 and "页面已过期" in refused.get_data(as_text=True)
+    accepted = general.post("/apply/new", data=data, headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert accepted.status_code == 200 and 'value="800020261000000123"' in accepted.get_data(as_text=True)
