@@ -18,10 +18,16 @@ import rules  # noqa: E402
 from extensions import db  # noqa: E402
 from models import Application, Enterprise, Port, User  # noqa: E402
 
-STATUSES = [  # a realistic mix: most appointments end cleared
-    (rules.CLEARED, 55), (rules.APPROVED, 8), (rules.CANCELLED, 8), (rules.RETURNED, 6),
-    (rules.SUBMITTED, 5), (rules.ACCEPTED, 4), (rules.DRAFT, 14),
+# Applications of the last two weeks are anywhere in their lifecycle; older ones have mostly ended
+# cleared, and only a few are still approved with no feedback (通关完成未反馈, R17).
+RECENT_STATUSES = [
+    (rules.DRAFT, 14), (rules.SUBMITTED, 12), (rules.ACCEPTED, 10), (rules.APPROVED, 20),
+    (rules.CLEARED, 30), (rules.CANCELLED, 8), (rules.RETURNED, 6),
 ]
+OLD_STATUSES = [
+    (rules.CLEARED, 78), (rules.CANCELLED, 8), (rules.RETURNED, 6), (rules.DRAFT, 7), (rules.APPROVED, 1),
+]
+NOW = datetime(2026, 11, 23, 10, 0)
 FIRST_DAY = datetime(2024, 11, 24)
 DAYS = 730
 ENTERPRISES = 400
@@ -43,14 +49,18 @@ def fill(app, rows, seed=7):
         db.session.commit()
         # A few big enterprises carry much of the traffic, as at a real port.
         weights = [1.0 / (rank + 1) ** 0.8 for rank in range(len(firms))]
-        statuses, status_weights = zip(*STATUSES)
+        recent_statuses, recent_weights = zip(*RECENT_STATUSES)
+        old_statuses, old_weights = zip(*OLD_STATUSES)
         table = Application.__table__
         batch, started = [], time.perf_counter()
         for n in range(rows):
-            created = FIRST_DAY + timedelta(seconds=rng.randrange(DAYS * 86400))
+            created = FIRST_DAY + timedelta(seconds=rng.randrange(DAYS * 86400 - 14 * 3600))
             start = (created + timedelta(days=rng.randint(1, 10))).replace(hour=rng.choice([0, 6, 7, 17, 18, 19, 20, 21]), minute=0, second=0)
             declarant, consignee = rng.choices(firms, weights, k=2)
-            status = rng.choices(statuses, status_weights)[0]
+            if created > NOW - timedelta(days=14):
+                status = rng.choices(recent_statuses, recent_weights)[0]
+            else:
+                status = rng.choices(old_statuses, old_weights)[0]
             batch.append({
                 "pre_entry_number": rules.pre_entry_number(created.year, 90_000_000_000 + n),
                 "declarant_id": declarant, "consignee_id": consignee, "consignee_code": "",
@@ -68,10 +78,7 @@ def fill(app, rows, seed=7):
         if batch:
             db.session.execute(insert(table), batch)
             db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(db.text("ANALYZE"))
-        else:
-            db.session.execute(db.text("ANALYZE"))
+        db.session.execute(db.text("ANALYZE"))
         db.session.commit()
         print(f"inserted {rows} applications in {time.perf_counter() - started:.0f} s")
         # The busiest enterprise is the worst case; log in as an operator of it.
