@@ -63,7 +63,7 @@ def application_input(form, application=None, adding_files=0):
     """What the form holds, as rules.ApplicationInput."""
     consignee = Enterprise.by_code(form.consignee_code.data)
     return rules.ApplicationInput(
-        declarant=current_user.enterprise.info(),
+        declarant=(application.declarant if application else current_user.enterprise).info(),
         consignee=consignee.info() if consignee else None,
         consignee_code=(form.consignee_code.data or "").strip().upper(),
         contact_name=(form.contact_name.data or "").strip(),
@@ -153,7 +153,7 @@ def run_helper(form, action):
 
 
 def render_form(form, application=None, refusals=(), status=200, focus=None):
-    """The application page (or the block htmx asked for), with every typed value and every problem."""
+    """The application page with every typed value and every problem (htmx selects the part it redraws)."""
     data = application_input(form, application)
     now = clock.now()
     shown = application.shown_status if application else None
@@ -165,6 +165,7 @@ def render_form(form, application=None, refusals=(), status=200, focus=None):
         bool(application and application.approved_at),
         bool(application and application.statement_at),
     )
+    form_url = url_for("apply.edit", application_id=application.id) if application else url_for("apply.new")
     if (application is None and start_refused()) or (
         application is not None and application.declarant_id != current_user.enterprise_id
     ):
@@ -184,10 +185,9 @@ def render_form(form, application=None, refusals=(), status=200, focus=None):
         reason_bytes=rules.byte_length(form.reason_text.data or ""),
         timetable=timetable_for(application),
         statement_form=StatementForm(formdata=None),
-        form_url=url_for("apply.edit", application_id=application.id) if application else url_for("apply.new"),
-        numbers_url=(url_for("apply.feedback", application_id=application.id)
-                     if application and not editable and "feedback" in actions
-                     else (url_for("apply.edit", application_id=application.id) if application else url_for("apply.new"))),
+        form_url=form_url,
+        # After approval the number list lives in its own form that posts to 反馈.
+        numbers_url=url_for("apply.feedback", application_id=application.id) if not editable and "feedback" in actions else form_url,
         focus=focus,
     )
     # One page answers both: htmx picks the redrawn block out of it with hx-select, so its markup exists once.

@@ -123,3 +123,34 @@ def test_dishonest_enterprise_sees_the_seed_message(page):
     assert page.get_by_role("alert").filter(has_text="失信企业不允许操作").first.is_visible()
     assert page.get_by_role("button", name="暂存").is_disabled()
     assert page.get_by_role("button", name="提交").is_disabled()
+
+
+def test_delete_a_draft_after_confirming(page, app):
+    from tests.test_apply import demo_id
+
+    draft_id = demo_id(app, "draft")
+    browser_login(page, "demo-general")
+    page.goto(f"/apply/{draft_id}")
+    questions = []
+    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    page.get_by_role("button", name="删除", exact=True).first.click()
+    page.get_by_text("已删除暂存申请").wait_for()
+    assert questions == (["确定删除该暂存申请吗？删除后不能恢复。"] if page.js_enabled else [])
+    with app.app_context():
+        assert db.session.get(Application, draft_id) is None
+
+
+def test_cancel_an_accepted_appointment(page, app):
+    from tests.test_apply import demo_id
+
+    accepted_id = demo_id(app, "accepted")
+    browser_login(page, "demo-general")
+    page.goto(f"/apply/{accepted_id}")
+    page.get_by_role("button", name="取消预约").click()
+    page.get_by_label("取消原因").fill("货物延误")
+    page.get_by_role("button", name="确定取消预约").click()
+    page.get_by_text("已取消预约").first.wait_for()
+    assert page.locator("#application-status").inner_text() == "已取消"
+    with app.app_context():
+        application = db.session.get(Application, accepted_id)
+        assert application.status == "cancelled" and application.history[-1].note == "货物延误"

@@ -1,6 +1,21 @@
-/* Small ES5 enhancements; every page works without them. */
+/* Small ES5 enhancements (IE9+); every page works without them. */
 (function () {
   'use strict';
+
+  function on(type, handler) {
+    if (document.addEventListener) { document.addEventListener(type, handler, false); }
+  }
+
+  function stop(event) {
+    if (event.preventDefault) { event.preventDefault(); } else { event.returnValue = false; }
+  }
+
+  function targetOf(event) {
+    var el = event.target || event.srcElement;
+    return el && el.getAttribute ? el : null;
+  }
+
+  /* The "(N字节)" counter: UTF-8 bytes, as rules.byte_length counts them. */
   function utf8Length(text) {
     var bytes = 0, i, c;
     for (i = 0; i < text.length; i++) {
@@ -12,49 +27,50 @@
     }
     return bytes;
   }
+
   function updateCounters() {
-    var areas = document.querySelectorAll('[data-byte-counter]'), i, target;
+    var areas = document.querySelectorAll('[data-byte-counter]'), i, counter;
     for (i = 0; i < areas.length; i++) {
-      target = document.getElementById(areas[i].getAttribute('data-byte-counter'));
-      if (target) { target.innerHTML = '(' + utf8Length(areas[i].value) + target.getAttribute('data-unit') + ')'; }
+      counter = document.getElementById(areas[i].getAttribute('data-byte-counter'));
+      if (counter) { counter.innerHTML = '(' + utf8Length(areas[i].value) + counter.getAttribute('data-unit') + ')'; }
     }
   }
-  function onInput(event) {
-    var el = event.target || event.srcElement;
-    if (el && el.getAttribute && el.getAttribute('data-byte-counter')) { updateCounters(); }
+
+  function onTyping(event) {
+    var el = targetOf(event);
+    if (el && el.getAttribute('data-byte-counter')) { updateCounters(); }
   }
-  if (document.addEventListener) {
-    document.addEventListener('input', onInput, false);
-    document.addEventListener('keyup', onInput, false);
-    document.addEventListener('DOMContentLoaded', updateCounters, false);
-    document.addEventListener('htmx:afterSettle', updateCounters, false);
-  }
-}());
-/* "已选择N项": count the ticked rows of a result table. */
-(function () {
-  'use strict';
-  function onChange(event) {
-    var el = event.target || event.srcElement, id, counter, form, boxes, n = 0, i;
-    if (!el || !el.getAttribute || !(id = el.getAttribute('data-select-count'))) { return; }
-    counter = document.getElementById(id);
-    form = el.form;
-    if (!counter || !form) { return; }
-    boxes = form.querySelectorAll('input[data-select-count]');
+
+  /* "已选择N项": count the ticked rows of a result table. */
+  function onTick(event) {
+    var el = targetOf(event), counter, boxes, n = 0, i;
+    if (!el || !el.getAttribute('data-select-count') || !el.form) { return; }
+    counter = document.getElementById(el.getAttribute('data-select-count'));
+    if (!counter) { return; }
+    boxes = el.form.querySelectorAll('input[data-select-count]');
     for (i = 0; i < boxes.length; i++) { if (boxes[i].checked) { n++; } }
     counter.innerHTML = counter.getAttribute('data-template').replace('{n}', n);
   }
-  if (document.addEventListener) { document.addEventListener('click', onChange, false); }
-}());
-/* Enter in a goods or declaration-number box adds the row (clicks its add button) instead of submitting the form. */
-(function () {
-  'use strict';
-  function onKeyDown(event) {
-    var el = event.target || event.srcElement, id, button;
-    if ((event.keyCode || event.which) !== 13 || !el || !el.getAttribute || !(id = el.getAttribute('data-enter'))) { return; }
-    button = document.getElementById(id);
-    if (!button) { return; }
-    if (event.preventDefault) { event.preventDefault(); } else { event.returnValue = false; }
-    button.click();
+
+  /* Enter in a goods or declaration-number box adds the row (clicks its add button) instead of submitting. */
+  function onEnter(event) {
+    var el = targetOf(event), button;
+    if ((event.keyCode || event.which) !== 13 || !el || !el.getAttribute('data-enter')) { return; }
+    button = document.getElementById(el.getAttribute('data-enter'));
+    if (button) { stop(event); button.click(); }
   }
-  if (document.addEventListener) { document.addEventListener('keydown', onKeyDown, false); }
+
+  /* A plain form with data-confirm asks first. */
+  function onSubmit(event) {
+    var form = targetOf(event), question = form && form.getAttribute('data-confirm');
+    if (question && !window.confirm(question)) { stop(event); }
+  }
+
+  on('input', onTyping);
+  on('keyup', onTyping);
+  on('DOMContentLoaded', updateCounters);
+  on('htmx:afterSettle', updateCounters);
+  on('click', onTick);
+  on('keydown', onEnter);
+  on('submit', onSubmit);
 }());
