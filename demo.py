@@ -105,6 +105,31 @@ def seed():
     _seed_announcements(now)
 
 
+# The moves that bring a new application to each demo status.
+LIFECYCLE = {
+    rules.DRAFT: [],
+    rules.SUBMITTED: [rules.SUBMITTED],
+    rules.ACCEPTED: [rules.SUBMITTED, rules.ACCEPTED],
+    rules.APPROVED: [rules.SUBMITTED, rules.ACCEPTED, rules.APPROVED],
+    rules.CLEARED: [rules.SUBMITTED, rules.ACCEPTED, rules.APPROVED, rules.CLEARED],
+    rules.RETURNED: [rules.SUBMITTED, rules.RETURNED],
+    rules.CANCELLED: [rules.SUBMITTED, rules.ACCEPTED, rules.APPROVED, rules.CANCELLED],
+}
+
+
+def walk(application, moves, created, operator, officer):
+    """Make the moves half an hour apart, by the enterprise or by customs as in real life, with their audit trail."""
+    for step, to_status in enumerate(moves, start=1):
+        at = created + timedelta(minutes=30 * step)
+        if to_status == rules.SUBMITTED:
+            application.submitted_at, application.application_number = at, application.pre_entry_number
+        if to_status == rules.APPROVED:
+            application.approved_at = at
+        by_enterprise = to_status in (rules.SUBMITTED, rules.CANCELLED, rules.CLEARED)
+        note = application.return_reason if to_status == rules.RETURNED else ""
+        application.move(to_status, operator if by_enterprise else officer, note=note, at=at)
+
+
 def _seed_applications(now, firms, users):
     general, consignee, customs = firms["general"], firms["consignee"], users["customs"]
     common = dict(
@@ -119,33 +144,25 @@ def _seed_applications(now, firms, users):
     )
     goods = [("冻大西洋鲑鱼", "0303130000")]
 
-    def make(status, created_days_ago, start_days, steps, **extra):
+    def make(status, created_days_ago, start_days, **extra):
         created = now - timedelta(days=created_days_ago)
         application = new_application(
             general, consignee, users["general"], created, start=_evening(now, start_days), **{**common, **extra}
         )
         for position, (name, code) in enumerate(goods, start=1):
             application.goods.append(GoodsItem(position=position, name=name, hs_code=code))
-        for to_status in steps:
-            if to_status == rules.SUBMITTED:
-                application.submitted_at = created + timedelta(minutes=5)
-                application.application_number = application.pre_entry_number
-            if to_status == rules.APPROVED:
-                application.approved_at = created + timedelta(hours=2)
-            application.move(to_status, users["general"] if to_status in (rules.SUBMITTED, rules.CANCELLED) else customs)
-        application.status = status
+        walk(application, LIFECYCLE[status], created, users["general"], customs)
         return application
 
-    make(rules.DRAFT, 1, 9, [])
-    make(rules.DRAFT, 0, 12, [], reason_text="")
-    make(rules.SUBMITTED, 2, 6, [rules.SUBMITTED])
-    make(rules.ACCEPTED, 3, 5, [rules.SUBMITTED, rules.ACCEPTED])
-    approved = make(rules.APPROVED, 4, 4, [rules.SUBMITTED, rules.ACCEPTED, rules.APPROVED])
-    cleared = make(rules.CLEARED, 12, -7, [rules.SUBMITTED, rules.ACCEPTED, rules.APPROVED, rules.CLEARED])
+    make(rules.DRAFT, 1, 9)
+    make(rules.DRAFT, 0, 12, reason_text="")
+    make(rules.SUBMITTED, 2, 6)
+    make(rules.ACCEPTED, 3, 5)
+    approved = make(rules.APPROVED, 4, 4)
+    cleared = make(rules.CLEARED, 12, -7)
     cleared.declaration_numbers.append(DeclarationNumber(position=1, number="800020261000000101"))
-    returned = make(rules.RETURNED, 5, 3, [rules.SUBMITTED, rules.RETURNED], return_reason="随附材料不清晰，请补充后重新申请")
-    returned.history[-1].note = returned.return_reason
-    make(rules.CANCELLED, 6, 2, [rules.SUBMITTED, rules.ACCEPTED, rules.APPROVED, rules.CANCELLED])
+    make(rules.RETURNED, 5, 3, return_reason="随附材料不清晰，请补充后重新申请")
+    make(rules.CANCELLED, 6, 2)
 
     # R17: approved, appointment more than five days ago, nothing fed back: shown as 通关完成未反馈.
     overdue = new_application(
@@ -153,10 +170,7 @@ def _seed_applications(now, firms, users):
         start=_evening(now, -8), **{**common, "declaration_port": "0400", "entry_port": "0400"},
     )
     overdue.goods.append(GoodsItem(position=1, name="鲜切花", hs_code="0603110000"))
-    overdue.submitted_at = overdue.created_at + timedelta(minutes=3)
-    overdue.approved_at = overdue.created_at + timedelta(hours=3)
-    for to_status in (rules.SUBMITTED, rules.ACCEPTED, rules.APPROVED):
-        overdue.move(to_status, customs)
+    walk(overdue, LIFECYCLE[rules.APPROVED], overdue.created_at, users["overdue"], customs)
 
     # Declaration records for R20 checks of the approved application's feedback.
     declared = approved.start.date()

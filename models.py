@@ -218,9 +218,9 @@ class Application(db.Model):
         """The status as of this moment (R17: overdue feedback shows as 通关完成未反馈 without any job)."""
         return rules.effective_status(self.status, self.start, clock.now(), self.statement_at is not None)
 
-    def move(self, to_status, user, note=""):
+    def move(self, to_status, user, note="", at=None):
         """Change the status and write the audit trail (who, when, from, to, note)."""
-        at = clock.now()
+        at = at or clock.now()
         self.history.append(
             StatusChange(from_status=self.status, to_status=to_status, at=at, user_id=user.id if user else None, note=note)
         )
