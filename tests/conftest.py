@@ -146,6 +146,20 @@ def page(request, browser, live_server):
     context.close()
 
 
+def ids_with_status(app, status, declarant="5001960123"):
+    """The ids of an enterprise's applications in a stored status (demo-general's by default)."""
+    from sqlalchemy import select
+
+    from models import Application, Enterprise
+
+    with app.app_context():
+        firm = Enterprise.by_code(declarant)
+        return db.session.execute(
+            select(Application.id).where(Application.declarant_id == firm.id, Application.status == status)
+            .order_by(Application.id)
+        ).scalars().all()
+
+
 def browser_login(page, username, password=PASSWORD):
     page.goto("/login")
     page.get_by_label("用户名").fill(username)

@@ -7,7 +7,8 @@ from pypdf import PdfWriter
 from sqlalchemy import select
 
 from extensions import db
-from models import Application, Attachment, Enterprise
+from models import Application, Attachment
+from tests.conftest import ids_with_status
 
 GENERAL_CONSIGNEE = "1201960456"  # 天津华映光电股份有限公司, 一般认证企业
 DISHONEST_CODE = "1301960789"
@@ -58,12 +59,9 @@ def stored(app, **where):
         return db.session.execute(query.order_by(Application.id.desc())).scalars().first()
 
 
-def demo_id(app, status, declarant="5001960123"):
-    with app.app_context():
-        firm = Enterprise.by_code(declarant)
-        return db.session.execute(
-            select(Application.id).where(Application.declarant_id == firm.id, Application.status == status)
-        ).scalars().first()
+def demo_id(app, status):
+    """The first of demo-general's applications in a status."""
+    return ids_with_status(app, status)[0]
 
 
 def test_the_form_has_every_seed_label(general):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 import rules
 from extensions import db
 from models import Application, Enterprise, User
+from tests.conftest import ids_with_status
 from tests.test_apply import csrf
 
 APPLIED = "applied_from=2026-11-09&applied_to=2026-11-23"
@@ -28,14 +29,6 @@ def add_drafts(app, count, declarant="5001960123", consignee="1201960456"):
             ids.append(application.id)
         db.session.commit()
         return ids
-
-
-def ids_of(app, status, declarant="5001960123"):
-    with app.app_context():
-        firm = Enterprise.by_code(declarant)
-        return db.session.execute(
-            select(Application.id).where(Application.declarant_id == firm.id, Application.status == status)
-        ).scalars().all()
 
 
 def count(app):
@@ -117,11 +110,11 @@ def test_paging_20_a_page_with_the_total(general, app):
 def test_only_drafts_can_be_ticked(general, app):
     page = general.get(f"/query?category=A&{APPLIED}").get_data(as_text=True)
     boxes = re.findall(r'name="ids" value="(\d+)"', page)
-    assert sorted(map(int, boxes)) == sorted(ids_of(app, "draft"))
+    assert sorted(map(int, boxes)) == sorted(ids_with_status(app, "draft"))
 
 
 def test_R15_batch_delete_of_two_drafts(general, app):
-    drafts = ids_of(app, "draft")
+    drafts = ids_with_status(app, "draft")
     before = count(app)
     response = general.post("/query/delete", data={"csrf_token": csrf(general, "/query"), "ids": drafts, "category": "A",
                                                     "applied_from": "2026-11-09", "applied_to": "2026-11-23"})
@@ -132,8 +125,8 @@ def test_R15_batch_delete_of_two_drafts(general, app):
 
 @pytest.mark.parametrize("crafted", ["submitted", "other enterprise's draft"])
 def test_R15_crafted_batch_delete_deletes_nothing(general, app, crafted):
-    drafts = ids_of(app, "draft")
-    extra = ids_of(app, "submitted") if crafted == "submitted" else add_drafts(app, 1, declarant="130198004Y")
+    drafts = ids_with_status(app, "draft")
+    extra = ids_with_status(app, "submitted") if crafted == "submitted" else add_drafts(app, 1, declarant="130198004Y")
     before = count(app)
     response = general.post("/query/delete", data={"csrf_token": csrf(general, "/query"), "ids": drafts + extra, "category": "A"})
     assert response.status_code == 303
