@@ -350,12 +350,11 @@ def has_unfed_back(enterprise_id):
 class ApplicationSearch:
     """The select statements of one 预约通关查询: its rows (newest first) and its count."""
 
-    def __init__(self, where, bounded):
+    def __init__(self, where, sort_after=False):
         newest_first = (Application.created_at.desc(), Application.id.desc())
-        if bounded:
-            # A date range keeps the matches few (at most 15 days' worth), so find them first and sort them
-            # after. Without this fence PostgreSQL walks the created_at index back from today hoping to meet
-            # 20 matches soon, which an appointment range months ago makes a scan of a year of rows.
+        if sort_after:
+            # OFFSET 0 fences the subquery: without it PostgreSQL walks the created_at index back from today
+            # hoping to meet 20 matches soon, which an appointment range months ago makes a scan of a year.
             matches = select(Application.id).where(*where).offset(0).scalar_subquery()
             self.rows = select(Application).where(Application.id.in_(matches)).order_by(*newest_first)
         else:
@@ -386,15 +385,15 @@ def application_search(enterprise_id, category, status, pre_entry_number, dates,
         where.append(_status_condition(status, now))
     if pre_entry_number:
         where.append(Application.pre_entry_number == pre_entry_number.upper())
-    bounded = False
-    for column, first, last in (
-        (Application.created_at, dates.get("applied_from"), dates.get("applied_to")),
-        (Application.start, dates.get("appointment_from"), dates.get("appointment_to")),
-    ):
+    ranges = {}
+    for name, column in (("applied", Application.created_at), ("appointment", Application.start)):
+        first, last = dates.get(f"{name}_from"), dates.get(f"{name}_to")
         if first and last:
             where += [column >= first, column < last + timedelta(days=1)]
-            bounded = True
-    return ApplicationSearch(where, bounded)
+            ranges[name] = True
+    # Newest first walks the created_at index, which an applied range already narrows; an appointment
+    # range alone does not, so its few matches are found first and sorted after.
+    return ApplicationSearch(where, sort_after=ranges.get("appointment") and not ranges.get("applied"))
 
 
 def deletable_drafts(enterprise_id, ids):
