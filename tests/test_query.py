@@ -181,3 +181,10 @@ def test_timetables_show_all_six_chongqing_tables(client):
     assert "4小时内完成" in page and "重庆机场集团、重庆中航航空货站" in page and "2022-03-04" in page
     assert "1.舱单申报" in page and "13.货物装车出区" in page
     assert client.get("/timetables/0000").status_code == 404
+
+
+def test_appointment_range_alone_finds_by_appointment_time(general):
+    page = general.get("/query?category=A&appointment_from=2026-11-24&appointment_to=2026-12-02").get_data(as_text=True)
+    shown = re.findall(r'<td class="nowrap">(2026-\d\d-\d\d) 18:00:00</td>', page)
+    assert sorted(shown) == ["2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28", "2026-11-29", "2026-12-02"]
+    assert "总共 6 条记录" in page
