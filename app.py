@@ -35,9 +35,9 @@ def create_app(config=None):
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
 
-    from blueprints import apply, auth, main, port_hours, query
+    from blueprints import apply, auth, main, port_hours, query, review
 
-    for module in (auth, main, apply, query, port_hours):
+    for module in (auth, main, apply, query, port_hours, review):
         app.register_blueprint(module.bp)
 
     import commands

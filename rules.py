@@ -887,6 +887,20 @@ def allowed_actions(status, start: datetime | None, now: datetime, was_approved:
     return frozenset(actions)
 
 
+def check_customs_move(from_status, to_status, reason: str = "") -> Refusal | None:
+    """An officer's decision: 受理 and 退单 from 申报, 预约成功 and 退单 from 已受理; 退单 needs its reason."""
+    if to_status not in CUSTOMS_MOVES.get(from_status, ()):
+        return check_move(from_status, to_status) or Refusal(
+            text=N_("申请状态为“%(from_status)s”，海关不能改为“%(to_status)s”。请刷新页面查看申请的当前状态。"),
+            params={"from_status": Message(text=STATUS_LABELS.get(from_status, str(from_status))),
+                    "to_status": Message(text=STATUS_LABELS.get(to_status, str(to_status)))},
+            code="status.not_customs")
+    if to_status == RETURNED and _blank(reason):
+        return Refusal(text=N_("退单须填写退单原因，企业将看到该原因并据此修改。"), code="return.reason_required",
+                       field="reason")
+    return None
+
+
 def check_move(from_status, to_status) -> Refusal | None:
     """Refuse a status change the status graph does not have."""
     if to_status in STATUS_MOVES.get(from_status, ()):

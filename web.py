@@ -1,7 +1,8 @@
 """What every view shares: role checks, message translation, fragments, error pages, template globals."""
 from functools import wraps
+from io import BytesIO
 
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, render_template, request, send_file
 from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
@@ -37,6 +38,12 @@ def role_required(*roles):
         return wrapped
 
     return decorator
+
+
+def send_attachment(attachment):
+    """A stored PDF as a download (the caller has checked who may have it)."""
+    return send_file(BytesIO(attachment.data), mimetype="application/pdf", download_name=attachment.filename,
+                     as_attachment=True)
 
 
 def say(message):

@@ -1,8 +1,7 @@
 """预约申请: the application screen, its helpers (each with a no-JS twin), uploads, submit, cancel, feedback, statement."""
 import hashlib
-from io import BytesIO
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
@@ -27,7 +26,7 @@ from models import (
     calendars_around,
     has_unfed_back,
 )
-from web import errors_by_field, role_required, say
+from web import errors_by_field, role_required, say, send_attachment
 
 bp = Blueprint("apply", __name__, url_prefix="/apply")
 
@@ -494,7 +493,7 @@ def download(application_id, attachment_id):
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.application_id != application.id:
         abort(404)
-    return send_file(BytesIO(attachment.data), mimetype="application/pdf", download_name=attachment.filename, as_attachment=True)
+    return send_attachment(attachment)
 
 
 def delete_file(form, application, attachment_id):
