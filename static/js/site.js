@@ -32,7 +32,7 @@
     var areas = document.querySelectorAll('[data-byte-counter]'), i, counter;
     for (i = 0; i < areas.length; i++) {
       counter = document.getElementById(areas[i].getAttribute('data-byte-counter'));
-      if (counter) { counter.innerHTML = '(' + utf8Length(areas[i].value) + counter.getAttribute('data-unit') + ')'; }
+      if (counter) { counter.innerHTML = counter.getAttribute('data-template').replace('{n}', utf8Length(areas[i].value)); }
     }
   }
 
