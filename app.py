@@ -2,8 +2,7 @@
 import logging
 from pathlib import Path
 
-from flask import Flask, render_template, request, session
-from flask_babel import gettext
+from flask import Flask, session
 
 import config as settings
 from extensions import babel, csrf, db, login_manager, migrate

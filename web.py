@@ -10,7 +10,7 @@ from jinja2_fragments.flask import render_block
 import clock
 import rules
 from extensions import db, login_manager
-from models import ROLE_ADMIN, ROLE_CUSTOMS, ROLE_ENTERPRISE, User
+from models import ROLE_ADMIN, ROLE_CUSTOMS, ROLE_ENTERPRISE, Attachment, User
 
 ROLE_LABELS = {
     ROLE_ENTERPRISE: rules.N_("企业操作员"),
@@ -40,8 +40,11 @@ def role_required(*roles):
     return decorator
 
 
-def send_attachment(attachment):
-    """A stored PDF as a download (the caller has checked who may have it)."""
+def send_attachment(application, attachment_id):
+    """One of the application's stored PDFs as a download (the caller has checked who may see the application)."""
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.application_id != application.id:
+        abort(404)
     return send_file(BytesIO(attachment.data), mimetype="application/pdf", download_name=attachment.filename,
                      as_attachment=True)
 

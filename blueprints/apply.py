@@ -489,11 +489,7 @@ def statement(application_id):
 @role_required(ROLE_ENTERPRISE)
 def download(application_id, attachment_id):
     """An attachment, only to the enterprises that may see the application."""
-    application = load_application(application_id)
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.application_id != application.id:
-        abort(404)
-    return send_attachment(attachment)
+    return send_attachment(load_application(application_id), attachment_id)
 
 
 def delete_file(form, application, attachment_id):

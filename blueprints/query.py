@@ -10,7 +10,7 @@ import clock
 import rules
 from blueprints.port_hours import parse_date
 from extensions import db
-from models import ROLE_ENTERPRISE, Application, application_search, deletable_drafts
+from models import ROLE_ENTERPRISE, application_search, deletable_drafts
 from web import errors_by_field, render_page, role_required, say
 
 bp = Blueprint("query", __name__, url_prefix="/query")

@@ -7,7 +7,7 @@ from sqlalchemy import or_, select
 import clock
 import rules
 from extensions import db
-from models import ROLE_CUSTOMS, Application, Attachment
+from models import ROLE_CUSTOMS, Application
 from web import role_required, say, send_attachment
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -91,8 +91,4 @@ def detail(application_id):
 @role_required(ROLE_CUSTOMS)
 def download(application_id, attachment_id):
     """An attachment of an application at the officer's ports."""
-    application = load_for_review(application_id)
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.application_id != application.id:
-        abort(404)
-    return send_attachment(attachment)
+    return send_attachment(load_for_review(application_id), attachment_id)

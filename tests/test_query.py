@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-import rules
 from extensions import db
 from models import Application, Enterprise, User
 from tests.conftest import ids_with_status
@@ -92,9 +91,9 @@ def test_R22_ranges_at_most_15_days(general, field, first, last, refused):
 
 def test_status_filter_computes_cleared_without_feedback(client, auth):
     auth.login("demo-overdue")
-    page = client.get(f"/query?category=A&status=cleared_no_feedback&applied_from=2026-11-08&applied_to=2026-11-23").get_data(as_text=True)
+    page = client.get("/query?category=A&status=cleared_no_feedback&applied_from=2026-11-08&applied_to=2026-11-23").get_data(as_text=True)
     assert len(result_numbers(page)) == 1 and "通关完成未反馈" in page  # R17
-    page = client.get(f"/query?category=A&status=approved&applied_from=2026-11-08&applied_to=2026-11-23").get_data(as_text=True)
+    page = client.get("/query?category=A&status=approved&applied_from=2026-11-08&applied_to=2026-11-23").get_data(as_text=True)
     assert not result_numbers(page)
 
 
