@@ -139,10 +139,10 @@ def _seed_applications(now, firms, users):
         entry_port="8000",
         transport_mode="5",
         reason_category="perishable",
-        reason_text="进口冷冻三文鱼，需当晚通关",
+        reason_text="进口冷冻罗非鱼，需当晚通关",
         direction=rules.IMPORT,
     )
-    goods = [("冻大西洋鲑鱼", "0303130000")]
+    goods = [("冻罗非鱼", "0303230000")]
 
     def make(status, created_days_ago, start_days, **extra):
         created = now - timedelta(days=created_days_ago)
@@ -169,7 +169,7 @@ def _seed_applications(now, firms, users):
         firms["overdue"], firms["overdue"], users["overdue"], now - timedelta(days=14),
         start=_evening(now, -8), **{**common, "declaration_port": "0400", "entry_port": "0400"},
     )
-    overdue.goods.append(GoodsItem(position=1, name="鲜切花", hs_code="0603110000"))
+    overdue.goods.append(GoodsItem(position=1, name="鲜或冷藏的番茄", hs_code="0702000000"))
     walk(overdue, LIFECYCLE[rules.APPROVED], overdue.created_at, users["overdue"], customs)
 
     # Declaration records for R20 checks of the approved application's feedback.

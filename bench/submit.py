@@ -21,7 +21,7 @@ def main():
         "csrf_token": token, "version": "", "consignee_code": "1201960456", "contact_name": "张三",
         "contact_mobile": "13812345678", "declaration_port": "0400", "entry_port": "8000", "transport_mode": "5",
         "start_date": "2026-11-27", "start_hour": "19", "reason_category": "perishable", "reason_text": "冰鲜水产品",
-        "direction": "I", "goods-0-name": "冻大西洋鲑鱼", "goods-0-hs_code": "0303130000",
+        "direction": "I", "goods-0-name": "冻罗非鱼", "goods-0-hs_code": "0303230000",
         "goods-1-name": "蜜枣", "goods-1-hs_code": "2006001000", "action": "submit",
     }
     samples = []

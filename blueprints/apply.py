@@ -110,6 +110,14 @@ def deadline_preview(data):
     }
 
 
+def known_hs_codes(codes):
+    """Which of these HS codes the catalogue has (rules.py checks each row against them)."""
+    codes = {c for c in codes if rules.is_hs_code(c)}
+    if not codes:
+        return set()
+    return set(db.session.execute(select(HSCode.code).where(HSCode.code.in_(codes))).scalars())
+
+
 def hs_matches(prefix):
     """The catalogue lines under an HS prefix of 4+ digits, for the 商品列表 picker."""
     prefix = (prefix or "").strip()
@@ -126,7 +134,7 @@ def run_helper(form, action):
     goods, numbers = form.goods_rows(), form.numbers()
     if name == "add_goods":
         row = rules.GoodsItem(name=(form.new_goods_name.data or "").strip(), hs_code=(form.new_hs_code.data or "").strip())
-        refusals = rules.check_goods_row(row, goods)
+        refusals = rules.check_goods_row(row, goods, known_hs_codes([row.hs_code]))
         if refusals:
             return refusals
         form.replace_goods(goods + [row])
@@ -361,7 +369,7 @@ def submission_refusals(data, declarant):
         calendars=calendars_around([data.declaration_port, data.entry_port], data.start) if data.start else {},
         port_codes=ports,
         transport_modes=[code for (code,) in db.session.execute(select(TransportMode.code).where(TransportMode.selectable))],
-        hs_codes=None,
+        hs_codes=known_hs_codes(g.hs_code for g in data.goods),
     )
     return refusals + rules.validate_submission(data, context)
 

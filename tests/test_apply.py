@@ -180,7 +180,7 @@ def test_another_enterprise_gets_404_and_the_consignee_reads_only(client, auth, 
     auth.logout()
     auth.login("demo-consignee")
     page = client.get(f"/apply/{draft_id}").get_data(as_text=True)
-    assert "进口冷冻三文鱼" in page and 'name="action" value="save" disabled' in page
+    assert "进口冷冻罗非鱼" in page and 'name="action" value="save" disabled' in page
     assert client.post(f"/apply/{draft_id}", data=form_data(client, path=f"/apply/{draft_id}")).status_code == 404
 
 
@@ -341,3 +341,10 @@ def test_htmx_requests_carry_the_csrf_token_in_their_header(general):
     assert refused.status_code == 400 and "页面已过期" in refused.get_data(as_text=True)
     accepted = general.post("/apply/new", data=data, headers={"HX-Request": "true", "X-CSRFToken": token})
     assert accepted.status_code == 200 and 'value="800020261000000123"' in accepted.get_data(as_text=True)
+
+
+def test_an_hs_code_missing_from_the_catalogue_is_refused_when_added_and_on_submit(general):
+    page = general.post("/apply/new", data=form_data(general, action="add_goods", new_hs_code="2006003000", new_goods_name="糖渍菠萝")).get_data(as_text=True)
+    assert "2006003000 不在商品归类表中" in page and 'name="goods-1-name"' not in page
+    page = general.post("/apply/new", data=form_data(general, action="submit", **{"goods-0-hs_code": "2006003000"})).get_data(as_text=True)
+    assert "2006003000 不在商品归类表中" in page
