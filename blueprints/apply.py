@@ -432,7 +432,8 @@ def feedback(application_id):
     """预约通关报关单号反馈 after approval (R17, R19, R20): valid numbers move the application to 通关完成."""
     application = load_application(application_id, write=True)
     if not rules.can_feed_back(application.shown_status):
-        abort(404)
+        flash(gettext("只有预约成功的申请可以反馈报关单号。"), "error")
+        return redirect(url_for("apply.edit", application_id=application.id), code=303)
     form = build_form(application)
     action = request.form.get("action", "feedback")
     if action != "feedback":
@@ -474,7 +475,9 @@ def statement(application_id):
     """情况说明: text plus at most one PDF, sent once, after approval (R18)."""
     application = load_application(application_id, write=True)
     if not rules.can_send_statement(application.shown_status, application.approved_at is not None, application.statement_at is not None):
-        abort(404)
+        # A second tab, or a page left open: say why nothing was sent.
+        flash(gettext("情况说明只能在预约成功后发送一次；该申请现在不能发送情况说明。"), "error")
+        return redirect(url_for("apply.edit", application_id=application.id), code=303)
     statement_form = StatementForm()
     text = (statement_form.statement_text.data or "").strip()
     accepted, refusals = check_uploads(uploaded_files("statement_file"), 0, rules.MAX_STATEMENT_ATTACHMENTS, "statement")

@@ -324,7 +324,8 @@ def test_R18_statement_once_after_approval(general, app):
     application = stored(app, id=approved_id)
     assert application.statement_text == "报关单尚未放行，特此说明" and application.statement_at is not None
     again = general.post(f"{path}/statement", data={"csrf_token": token, "statement_text": "再说一次"})
-    assert again.status_code == 404
+    assert again.status_code == 303
+    assert "情况说明只能在预约成功后发送一次" in general.get(path).get_data(as_text=True)
     assert stored(app, id=approved_id).statement_text == "报关单尚未放行，特此说明"
 
 
