@@ -1,4 +1,5 @@
 """What every view shares: role checks, message translation, fragments, error pages, template globals."""
+from datetime import date
 from functools import wraps
 from io import BytesIO
 
@@ -47,6 +48,20 @@ def send_attachment(application, attachment_id):
         abort(404)
     return send_file(BytesIO(attachment.data), mimetype="application/pdf", download_name=attachment.filename,
                      as_attachment=True)
+
+
+def parse_dates(values, names):
+    """Dates typed as YYYY-MM-DD (old browsers send date fields as text): (dates or None, refusals for the malformed)."""
+    dates, refusals = {}, []
+    for name in names:
+        typed = (values.get(name) or "").strip()
+        try:
+            dates[name] = date.fromisoformat(typed) if typed else None
+        except ValueError:
+            dates[name] = None
+            refusals.append(rules.Refusal(text=rules.N_("日期 %(value)s 格式不正确，请按 YYYY-MM-DD 填写，例如 2026-11-23。"),
+                                          params={"value": typed}, code="invalid.date", field=name))
+    return dates, refusals
 
 
 def say(message):

@@ -1,6 +1,4 @@
 """Public pages: 口岸工作时间查询 and the ports' published operation timetables (口岸作业时间公示)."""
-from datetime import date
-
 from flask import Blueprint, abort, render_template, request
 from sqlalchemy import func, select
 
@@ -8,20 +6,12 @@ import clock
 import rules
 from extensions import db
 from models import CalendarYear, Port, Timetable, WorkingDay
-from web import errors_by_field, render_page
+from web import errors_by_field, parse_dates, render_page
 
 bp = Blueprint("port_hours", __name__)
 
 MODES = {"air": rules.N_("航空"), "rail": rules.N_("铁路"), "water": rules.N_("水运")}
 DIRECTIONS = {"import": rules.N_("进口"), "export": rules.N_("出口")}
-
-
-def parse_date(value):
-    """A YYYY-MM-DD date from a form, or None (old browsers send date fields as typed text)."""
-    try:
-        return date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
 
 
 @bp.route("/port-hours")
@@ -33,8 +23,9 @@ def index():
         "date_from": request.args.get("date_from", today),
         "date_to": request.args.get("date_to", today),
     }
-    date_from, date_to = parse_date(values["date_from"]), parse_date(values["date_to"])
-    refusals = rules.check_port_hours_range(date_from, date_to)
+    dates, refusals = parse_dates(values, ("date_from", "date_to"))
+    date_from, date_to = dates["date_from"], dates["date_to"]
+    refusals = refusals or rules.check_port_hours_range(date_from, date_to)
     rows = []
     if not refusals and "date_from" in request.args:
         query = (

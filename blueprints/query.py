@@ -8,10 +8,9 @@ from flask_login import current_user
 
 import clock
 import rules
-from blueprints.port_hours import parse_date
 from extensions import db
 from models import ROLE_ENTERPRISE, application_search, deletable_drafts
-from web import errors_by_field, render_page, role_required, say
+from web import errors_by_field, parse_dates, render_page, role_required, say
 
 bp = Blueprint("query", __name__, url_prefix="/query")
 
@@ -37,7 +36,9 @@ def read_filters(args):
 def checked_search(values):
     """Check the filters (R21, R22); return (refusals, select statement or None)."""
     own = current_user.enterprise
-    dates = {name: parse_date(values[name]) for name in ("applied_from", "applied_to", "appointment_from", "appointment_to")}
+    dates, malformed = parse_dates(values, ("applied_from", "applied_to", "appointment_from", "appointment_to"))
+    if malformed:
+        return malformed, None
     refusals = rules.check_query(
         values["category"], (own.customs_code, own.uscc), values["consignee_code"],
         dates["applied_from"], dates["applied_to"], dates["appointment_from"], dates["appointment_to"],

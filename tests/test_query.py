@@ -187,3 +187,11 @@ def test_appointment_range_alone_finds_by_appointment_time(general):
     shown = re.findall(r'<td class="nowrap">(2026-\d\d-\d\d) 18:00:00</td>', page)
     assert sorted(shown) == ["2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28", "2026-11-29", "2026-12-02"]
     assert "总共 6 条记录" in page
+
+
+@pytest.mark.parametrize("url", ["/query?category=A&applied_from=2026-11-01&applied_to=2026-13-01",
+                                 "/port-hours?port_code=0400&date_from=2026/10/01&date_to=2026-10-05"])
+def test_a_malformed_date_is_named_not_ignored(general, url):
+    page = general.get(url).get_data(as_text=True)
+    assert "格式不正确，请按 YYYY-MM-DD 填写" in page
+    assert not result_numbers(page) and "上班时间09:00" not in page
