@@ -2,6 +2,7 @@
 from datetime import date
 from functools import wraps
 from io import BytesIO
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, render_template, request, send_file
 from flask_babel import get_locale, gettext
@@ -48,6 +49,16 @@ def send_attachment(application, attachment_id):
         abort(404)
     return send_file(BytesIO(attachment.data), mimetype="application/pdf", download_name=attachment.filename,
                      as_attachment=True)
+
+
+def local_path(target):
+    """``target`` if it is a path on this site, else None: never follow a redirect elsewhere."""
+    target = target or ""
+    # Browsers drop tabs and newlines and read a backslash as a slash, so "/\t/evil" is "//evil".
+    if not target.startswith("/") or "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc and not target.startswith("//") else None
 
 
 def parse_dates(values, names):

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import ROLE_ENTERPRISE, Announcement
+from web import local_path
 
 bp = Blueprint("main", __name__)
 
@@ -27,5 +28,4 @@ def switch_language():
     lang = request.form.get("lang")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
-    target = request.form.get("next") or ""
-    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("main.home"), code=303)
+    return redirect(local_path(request.form.get("next")) or url_for("main.home"), code=303)

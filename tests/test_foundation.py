@@ -1,5 +1,6 @@
 """The foundation: login, roles, home, language switch, error pages, commands, configuration, demo."""
 from datetime import date
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -218,3 +219,20 @@ def test_demo_has_every_status_and_reset_brings_it_back(app):
 def test_demo_if_empty_leaves_existing_data_alone(app):
     result = app.test_cli_runner().invoke(args=["demo", "--if-empty"])
     assert "not reseeded" in result.output
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\t/evil.example/x", "/\\evil.example", "https://evil.example/", "/%09/evil"])
+def test_login_never_redirects_off_site(client, auth, target):
+    token = auth.csrf_token_from("/login")
+    response = client.post("/login", query_string={"next": target},
+                           data={"username": "demo-general", "password": "demo1234", "csrf_token": token})
+    assert response.status_code == 303
+    location = urlsplit(response.location)
+    assert not location.scheme and not location.netloc and not response.location.startswith("//")
+    assert "\t" not in response.location and "\\" not in response.location
+
+
+def test_login_follows_a_local_next(client, auth):
+    token = auth.csrf_token_from("/login")
+    response = client.post("/login?next=/query", data={"username": "demo-general", "password": "demo1234", "csrf_token": token})
+    assert response.location == "/query"
