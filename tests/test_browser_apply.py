@@ -154,3 +154,18 @@ def test_cancel_an_accepted_appointment(page, app):
     with app.app_context():
         application = db.session.get(Application, accepted_id)
         assert application.status == "cancelled" and application.history[-1].note == "货物延误"
+
+
+def test_a_refused_row_says_why(page):
+    browser_login(page, "demo-general")
+    page.goto("/apply/new")
+    page.locator("#new_declaration_number").fill("12345")
+    press_enter_or_click(page, "#new_declaration_number", "新增")
+    page.locator("#numbers-block").get_by_text("报关单号 12345 应为18位数字").wait_for()
+    settled(page)
+    page.locator("#new_hs_code").fill("2006003000")
+    page.locator("#new_goods_name").fill("糖渍菠萝")
+    settled(page)
+    press_enter_or_click(page, "#new_goods_name", "添加商品")
+    page.locator("#goods-block").get_by_text("2006003000 不在商品归类表中").wait_for()
+    assert page.locator("#new_goods_name").input_value() == "糖渍菠萝"  # what was typed stays

@@ -66,7 +66,17 @@
     if (question && !window.confirm(question)) { stop(event); }
   }
 
+  /* A refusal comes back as 400 or 409 with the page that explains it: htmx must show it, not drop it. */
+  function onBeforeSwap(event) {
+    var status = event.detail.xhr.status;
+    if (status === 400 || status === 409) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  }
+
   on('input', onTyping);
+  on('htmx:beforeSwap', onBeforeSwap);
   on('keyup', onTyping);
   on('DOMContentLoaded', updateCounters);
   on('htmx:afterSettle', updateCounters);
