@@ -866,6 +866,21 @@ def can_send_statement(status, was_approved: bool, statement_sent: bool) -> bool
     return status in (APPROVED, CLEARED_NO_FEEDBACK) or (status == CANCELLED and was_approved)
 
 
+def check_statement_text(text: str) -> list[Refusal]:
+    """R18: a statement must say something (its PDF is optional)."""
+    if _blank(text):
+        return [Refusal(text=N_("请填写情况说明的内容。"), code="R18.empty", field="statement")]
+    return []
+
+
+def check_feedback_present(numbers: list[str]) -> list[Refusal]:
+    """R17: feeding back means at least one declaration number."""
+    if not [n for n in numbers if not _blank(n)]:
+        return [Refusal(text=N_("请至少录入一个预约通关报关单号后再保存反馈。"), code="R17.none",
+                        field="declaration_numbers")]
+    return []
+
+
 ACTIONS = frozenset({"new", "save", "delete", "cancel", "submit", "close", "feedback", "statement"})
 
 

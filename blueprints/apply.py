@@ -159,7 +159,7 @@ def run_helper(form, action):
     return []
 
 
-def render_form(form, application=None, refusals=(), status=200, focus=None):
+def render_form(form, application=None, refusals=(), status=200, focus=None, statement_form=None):
     """The application page with every typed value and every problem (htmx selects the part it redraws)."""
     data = application_input(form, application)
     now = clock.now()
@@ -191,7 +191,7 @@ def render_form(form, application=None, refusals=(), status=200, focus=None):
         hs_list=hs_matches(form.new_hs_code.data),
         reason_bytes=rules.byte_length(form.reason_text.data or ""),
         timetable=timetable_for(application),
-        statement_form=StatementForm(formdata=None),
+        statement_form=statement_form or StatementForm(formdata=None),
         form_url=form_url,
         # After approval the number list lives in its own form that posts to 反馈.
         numbers_url=url_for("apply.feedback", application_id=application.id) if not editable and "feedback" in actions else form_url,
@@ -255,7 +255,7 @@ def handle_post(form, application):
         return save(form, application, submit=action == "submit")
     if action.startswith("delete_file:"):
         return delete_file(form, application, action.partition(":")[2])
-    refusals = run_helper(form, action)
+    refusals = run_helper(form, action) + files_not_kept([f.filename for f in uploaded_files()])
     focus = {"add_goods": "new_hs_code", "hs_pick": "new_goods_name", "add_number": "new_declaration_number"}.get(action.partition(":")[0])
     return render_form(form, application, refusals, status=400 if refusals else 200, focus=focus)
 
@@ -308,7 +308,7 @@ def save(form, application, submit):
             # 提交 shows every problem at once, not only those that stop a draft.
             refusals = rules.dedupe(refusals + submission_refusals(data, current_user.enterprise))
         # Nothing is written, so the refused save loses nothing that was stored; the form keeps what was typed.
-        return render_form(form, application, refusals + upload_refusals, status=400)
+        return render_form(form, application, refusals + upload_refusals + files_not_kept([name for name, _ in accepted]), status=400)
 
     now = clock.now()
     if application is None:
@@ -341,6 +341,14 @@ def save(form, application, submit):
         return render_form(form, application, upload_refusals, status=400)
     flash(gettext("暂存成功，预录入编号 %(number)s。", number=application.pre_entry_number), "success")
     return redirect(url_for("apply.edit", application_id=application.id), code=303)
+
+
+def files_not_kept(names, field="attachments"):
+    """Browsers cannot refill a file box: say which good files were not kept, so none vanish unnoticed."""
+    if not names:
+        return []
+    return [rules.Refusal(text=rules.N_("本次选择的文件 %(names)s 未保存，请修改上述问题后重新选择上传。"),
+                          params={"names": "、".join(names)}, code="upload.not_kept", field=field)]
 
 
 def stale_refusal():
@@ -449,8 +457,7 @@ def feedback(application_id):
         application.consignee.info().codes if application.consignee else {application.consignee_code},
         application.submitted_at, records,
     )
-    if not numbers:
-        refusals.append(rules.Refusal(text=rules.N_("请至少录入一个预约通关报关单号后再保存反馈。"), code="R17.none", field="declaration_numbers"))
+    refusals += rules.check_feedback_present(numbers)
     if refusals:
         return feedback_page(application, form, refusals, 400)
     application.declaration_numbers = [DeclarationNumber(position=i, number=n) for i, n in enumerate(numbers, 1)]
@@ -481,12 +488,13 @@ def statement(application_id):
     statement_form = StatementForm()
     text = (statement_form.statement_text.data or "").strip()
     accepted, refusals = check_uploads(uploaded_files("statement_file"), 0, rules.MAX_STATEMENT_ATTACHMENTS, "statement")
-    if not text:
-        refusals.append(rules.Refusal(text=rules.N_("请填写情况说明的内容。"), code="R18.empty", field="statement"))
+    refusals = rules.check_statement_text(text) + refusals
     if refusals:
+        refusals += files_not_kept([name for name, _ in accepted], "statement")
         form = build_form(application)
         form.load(application)
-        return render_form(form, application, refusals, status=400)
+        # What was typed stays in the box; the file has to be chosen again, and the message says so.
+        return render_form(form, application, refusals, status=400, statement_form=statement_form)
     application.statement_text = text
     application.statement_at = clock.now()
     attach(application, accepted, Attachment.KIND_STATEMENT)
@@ -506,7 +514,11 @@ def download(application_id, attachment_id):
 def delete_file(form, application, attachment_id):
     """Remove a supplement from a draft; what was typed stays in the form, unsaved."""
     attachment = db.session.get(Attachment, int(attachment_id)) if attachment_id.isdigit() else None
-    if application is None or attachment is None or attachment.application_id != application.id:
+    if (
+        application is None
+        or attachment not in application.supplements
+        or not rules.can_edit(application.status)  # R15: what was submitted stays as customs saw it
+    ):
         abort(404)
     db.session.delete(attachment)
     db.session.commit()

@@ -349,3 +349,33 @@ def test_an_hs_code_missing_from_the_catalogue_is_refused_when_added_and_on_subm
     assert "2006003000 不在商品归类表中" in page and 'name="goods-1-name"' not in page
     page = general.post("/apply/new", data=form_data(general, action="submit", **{"goods-0-hs_code": "2006003000"})).get_data(as_text=True)
     assert "2006003000 不在商品归类表中" in page
+
+
+def test_a_good_file_chosen_with_a_refused_save_is_named_not_lost_silently(general, app):
+    data = form_data(general, action="upload", contact_mobile="123")
+    data["attachments"] = [(io.BytesIO(small_pdf()), "提单.pdf")]
+    page = general.post("/apply/new", data=data, content_type="multipart/form-data").get_data(as_text=True)
+    assert "提单.pdf 未保存" in page and "联系人手机 123" in page
+
+
+def test_R18_refused_statement_keeps_its_text(general, app):
+    path = f"/apply/{demo_id(app, 'approved')}"
+    data = {"csrf_token": csrf(general, path), "statement_text": "货物延误，特此说明",
+            "statement_file": (io.BytesIO(b"not a pdf"), "说明.pdf")}
+    page = general.post(f"{path}/statement", data=data, content_type="multipart/form-data").get_data(as_text=True)
+    assert "说明.pdf" in page and "货物延误，特此说明" in page
+
+
+def test_R15_files_of_a_submitted_application_cannot_be_deleted(general, app):
+    data = form_data(general, action="upload")
+    data["attachments"] = [(io.BytesIO(small_pdf()), "发票.pdf")]
+    general.post("/apply/new", data=data, content_type="multipart/form-data")
+    application = stored(app, contact_name="张三")
+    path = f"/apply/{application.id}"
+    assert general.post(path, data=form_data(general, path=path, action="submit", version=str(application.version))).status_code == 303
+    with app.app_context():
+        file_id = db.session.get(Application, application.id).attachments[0].id
+    response = general.post(path, data=form_data(general, path=path, action=f"delete_file:{file_id}"))
+    assert response.status_code == 404
+    with app.app_context():
+        assert len(db.session.get(Application, application.id).attachments) == 1

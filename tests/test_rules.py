@@ -1068,3 +1068,13 @@ def test_labels_from_the_seed():
     assert [rules.STATUS_LABELS[s] for s in ALL_STATUSES] == [
         "暂存", "申报", "已受理", "预约成功", "通关完成", "退单", "已取消", "通关完成未反馈"]
     assert rules.DIRECTION_LABELS == {IMPORT: "进口", EXPORT: "出口"}
+
+
+def test_R18_statement_needs_text():
+    assert [r.code for r in rules.check_statement_text("  ")] == ["R18.empty"]
+    assert rules.check_statement_text("货物延误，特此说明") == []
+
+
+def test_R17_feedback_needs_a_number():
+    assert [r.code for r in rules.check_feedback_present(["", " "])] == ["R17.none"]
+    assert rules.check_feedback_present(["800020261000000123"]) == []
