@@ -379,8 +379,10 @@ def _status_condition(status, now):
 
 def application_search(enterprise_id, category, status, pre_entry_number, dates, now):
     """Build the 预约通关查询 of an enterprise: as declarant (A) or consignee (B), with the form's filters."""
-    own = Application.declarant_id if category == rules.QUERY_APPLICANT else Application.consignee_id
-    where = [own == enterprise_id]
+    if category == rules.QUERY_APPLICANT:
+        where = [Application.declarant_id == enterprise_id]
+    else:
+        where = [Application.consignee_id == enterprise_id, Application.status.notin_(rules.DECLARANT_ONLY_STATUSES)]
     if status in rules.STATUS_LABELS:
         where.append(_status_condition(status, now))
     if pre_entry_number:

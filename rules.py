@@ -838,6 +838,10 @@ def effective_status(status, start: datetime | None, now: datetime, statement_se
     return status
 
 
+# A draft is the declarant's own until it is submitted: the consignee does not see it.
+DECLARANT_ONLY_STATUSES = frozenset({DRAFT})
+
+
 def can_edit(status) -> bool:
     """Only drafts can be changed (R15)."""
     return status == DRAFT

@@ -41,7 +41,9 @@ def load_application(application_id, write=False):
     own = current_user.enterprise_id
     if application is None or own is None:
         abort(404)
-    if application.declarant_id == own or (not write and application.consignee_id == own):
+    if application.declarant_id == own:
+        return application
+    if not write and application.consignee_id == own and application.status not in rules.DECLARANT_ONLY_STATUSES:
         return application
     abort(404)
 

@@ -182,6 +182,7 @@ def test_another_enterprise_gets_404_and_the_consignee_reads_only(client, auth, 
     page = client.get(f"/apply/{draft_id}").get_data(as_text=True)
     assert "进口冷冻罗非鱼" in page and 'name="action" value="save" disabled' in page
     assert client.post(f"/apply/{draft_id}", data=form_data(client, path=f"/apply/{draft_id}")).status_code == 404
+    assert client.get(f"/apply/{demo_id(app, 'draft')}").status_code == 404  # a draft stays the declarant's own
 
 
 def test_two_tabs_saving_the_same_draft_the_second_is_refused(general, app):
@@ -227,7 +228,7 @@ def test_R10_sixth_file_is_refused_and_the_five_stay(general, app):
 
 def test_files_are_served_only_to_who_may_see_the_application(client, auth, app):
     auth.login("demo-general")
-    data = form_data(client, action="upload")
+    data = form_data(client, action="submit")  # submitted, so the consignee sees it too
     data["attachments"] = [(io.BytesIO(small_pdf()), "清单.pdf")]
     client.post("/apply/new", data=data, content_type="multipart/form-data")
     application = stored(app, contact_name="张三")
