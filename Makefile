@@ -30,7 +30,7 @@ run: setup
 	$(PY) -m flask db upgrade
 	$(PY) -m flask demo --if-empty
 	@echo "Serving http://127.0.0.1:5000 (Ctrl+C to stop)"
-	$(VENV)/bin/waitress-serve --host 127.0.0.1 --port 5000 --threads 8 --call app:create_app
+	DEMO_MODE=1 $(VENV)/bin/waitress-serve --host 127.0.0.1 --port 5000 --threads 8 --call app:create_app
 
 test: setup system-deps
 	$(PY) -m pytest -q -p no:cacheprovider

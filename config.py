@@ -36,7 +36,7 @@ def from_environment(instance_path):
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "FROZEN_NOW": os.environ.get("FROZEN_NOW") or None,
         # Demo mode shows the demo accounts' passwords on the login page (for classes).
-        "DEMO_MODE": os.environ.get("DEMO_MODE", "1") == "1",
+        "DEMO_MODE": os.environ.get("DEMO_MODE", "0") == "1",
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "translations"),

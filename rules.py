@@ -889,9 +889,15 @@ ACTIONS = frozenset({"new", "save", "delete", "cancel", "submit", "close", "feed
 
 
 def allowed_actions(status, start: datetime | None, now: datetime, was_approved: bool,
-                    statement_sent: bool) -> frozenset[str]:
-    """Which buttons are enabled; status None is a form not saved yet."""
+                    statement_sent: bool, *, is_declarant: bool = True, may_start: bool = True) -> frozenset[str]:
+    """Which buttons are enabled; status None is a form not saved yet.
+
+    Only the declarant acts on an application (the consignee reads it), and a new one needs R3–R6 to
+    allow starting (`may_start`).
+    """
     actions = {"new", "close"}
+    if not is_declarant or (status is None and not may_start):
+        return frozenset(actions)
     if status in (None, DRAFT):
         actions |= {"save", "submit"}
     if can_delete(status):

@@ -166,20 +166,18 @@ def render_form(form, application=None, refusals=(), status=200, focus=None, sta
     data = application_input(form, application)
     now = clock.now()
     shown = application.shown_status if application else None
-    editable = application is None or (application.declarant_id == current_user.enterprise_id and rules.can_edit(application.status))
+    owner = application is None or application.declarant_id == current_user.enterprise_id
+    editable = owner and (application is None or rules.can_edit(application.status))
     actions = rules.allowed_actions(
         application.status if application else None,
         application.start if application else None,
         now,
         bool(application and application.approved_at),
         bool(application and application.statement_at),
+        is_declarant=owner,
+        may_start=application is not None or not start_refused(),
     )
     form_url = url_for("apply.edit", application_id=application.id) if application else url_for("apply.new")
-    if (application is None and start_refused()) or (
-        application is not None and application.declarant_id != current_user.enterprise_id
-    ):
-        # R3–R6 block a new application; a consignee only reads.
-        actions = frozenset({"new", "close"})
     context = dict(
         form=form,
         application=application,
@@ -195,6 +193,7 @@ def render_form(form, application=None, refusals=(), status=200, focus=None, sta
         timetable=timetable_for(application),
         statement_form=statement_form or StatementForm(formdata=None),
         form_url=form_url,
+        owner=owner,
         # After approval the number list lives in its own form that posts to 反馈.
         numbers_url=url_for("apply.feedback", application_id=application.id) if not editable and "feedback" in actions else form_url,
         focus=focus,

@@ -181,6 +181,7 @@ def test_another_enterprise_gets_404_and_the_consignee_reads_only(client, auth, 
     auth.login("demo-consignee")
     page = client.get(f"/apply/{draft_id}").get_data(as_text=True)
     assert "进口冷冻罗非鱼" in page and 'name="action" value="save" disabled' in page
+    assert '<form method="post" action="/apply/' not in page  # the consignee reads; nothing to post
     assert client.post(f"/apply/{draft_id}", data=form_data(client, path=f"/apply/{draft_id}")).status_code == 404
     assert client.get(f"/apply/{demo_id(app, 'draft')}").status_code == 404  # a draft stays the declarant's own
 

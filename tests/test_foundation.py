@@ -132,6 +132,15 @@ def test_secret_key_is_generated_once_into_instance(tmp_path, monkeypatch):
     assert config.from_environment(tmp_path)["SECRET_KEY"] == "from-env"
 
 
+def test_demo_mode_is_off_unless_asked(tmp_path, monkeypatch):
+    import config
+
+    monkeypatch.delenv("DEMO_MODE", raising=False)
+    assert config.from_environment(tmp_path)["DEMO_MODE"] is False
+    monkeypatch.setenv("DEMO_MODE", "1")
+    assert config.from_environment(tmp_path)["DEMO_MODE"] is True
+
+
 def test_database_url_selects_postgresql_with_psycopg3(tmp_path, monkeypatch):
     import config
 

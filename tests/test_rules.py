@@ -1078,3 +1078,11 @@ def test_R18_statement_needs_text():
 def test_R17_feedback_needs_a_number():
     assert [r.code for r in rules.check_feedback_present(["", " "])] == ["R17.none"]
     assert rules.check_feedback_present(["800020261000000123"]) == []
+
+
+def test_only_the_declarant_acts_and_R3_R6_block_a_new_form():
+    now = datetime(2026, 11, 23, 10)
+    start = datetime(2026, 11, 25, 18)
+    assert rules.allowed_actions(rules.DRAFT, start, now, False, False, is_declarant=False) == {"new", "close"}
+    assert rules.allowed_actions(None, None, now, False, False, may_start=False) == {"new", "close"}
+    assert {"save", "submit"} <= rules.allowed_actions(None, None, now, False, False)
