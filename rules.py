@@ -912,8 +912,13 @@ def allowed_actions(status, start: datetime | None, now: datetime, was_approved:
     return frozenset(actions)
 
 
-def check_customs_move(from_status, to_status, reason: str = "") -> Refusal | None:
-    """An officer's decision: 受理 and 退单 from 申报, 预约成功 and 退单 from 已受理; 退单 needs its reason."""
+def check_customs_move(from_status, to_status, reason: str = "", start: datetime | None = None,
+                       now: datetime | None = None) -> Refusal | None:
+    """An officer's decision: 受理 and 退单 from 申报, 预约成功 and 退单 from 已受理; 退单 needs its reason.
+
+    Accepting or approving an appointment whose start has passed would only make it overdue (R17) at
+    once, so after the start the officer can only return it.
+    """
     if to_status not in CUSTOMS_MOVES.get(from_status, ()):
         return check_move(from_status, to_status) or Refusal(
             text=N_("申请状态为“%(from_status)s”，海关不能改为“%(to_status)s”。请刷新页面查看申请的当前状态。"),
@@ -923,6 +928,9 @@ def check_customs_move(from_status, to_status, reason: str = "") -> Refusal | No
     if to_status == RETURNED and _blank(reason):
         return Refusal(text=N_("退单须填写退单原因，企业将看到该原因并据此修改。"), code="return.reason_required",
                        field="reason")
+    if to_status in (ACCEPTED, APPROVED) and start is not None and now is not None and start <= now:
+        return Refusal(text=N_("预约通关时间 %(start)s 已过，不能再受理或批准，请填写原因后退单。"),
+                       params={"start": _fmt_dt(start)}, code="review.too_late", field="reason")
     return None
 
 

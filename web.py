@@ -162,6 +162,13 @@ def register(app):
         return render_template("errors/500.html"), 500
 
     from flask_wtf.csrf import CSRFError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    @app.errorhandler(StaleDataError)
+    def changed_meanwhile(error):
+        # Two people saved the same application at once; the later one is refused, never merged.
+        db.session.rollback()
+        return render_template("errors/409.html"), 409
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -69,7 +69,11 @@ def detail(application_id):
         if decision is None:
             abort(400)
         to_status = decision[0]
-        refusal = rules.check_customs_move(application.status, to_status, reason)
+        refusal = rules.check_customs_move(application.status, to_status, reason, application.start, clock.now())
+        if request.form.get("version") != str(application.version):
+            # Another officer decided first: never overwrite that decision silently.
+            refusal = rules.Refusal(text=rules.N_("该申请刚被其他人处理过，本次操作未执行。请查看当前状态后再决定。"),
+                                    code="stale")
         if refusal is None:
             if to_status == rules.APPROVED:
                 application.approved_at = clock.now()

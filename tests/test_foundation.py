@@ -245,3 +245,26 @@ def test_login_follows_a_local_next(client, auth):
     token = auth.csrf_token_from("/login")
     response = client.post("/login?next=/query", data={"username": "demo-general", "password": "demo1234", "csrf_token": token})
     assert response.location == "/query"
+
+
+def test_a_concurrent_change_gets_a_409_page_and_the_session_is_rolled_back(seeded_sqlite, tmp_path):
+    import shutil
+
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from tests.conftest import make_app
+
+    path = tmp_path / "s.sqlite3"
+    shutil.copy(seeded_sqlite, path)
+    app = make_app(f"sqlite:///{path}")
+
+    @app.route("/race")
+    def race():
+        db.session.add(Port(code="9998", name="并发"))
+        db.session.flush()
+        raise StaleDataError("version mismatch")
+
+    response = app.test_client().get("/race")
+    assert response.status_code == 409 and "记录已被修改" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Port, "9998") is None

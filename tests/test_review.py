@@ -1,4 +1,7 @@
 """预约审核: customs officers accept, approve and return applications at their ports (the status graph)."""
+import re
+from datetime import datetime
+
 import pytest
 
 from extensions import db
@@ -13,9 +16,11 @@ def officer(client, auth):
     return client
 
 
-def decide(client, application_id, decision, reason=""):
+def decide(client, application_id, decision, reason="", version=None):
     path = f"/review/{application_id}"
-    return client.post(path, data={"csrf_token": csrf(client, path), "decision": decision, "reason": reason})
+    page = client.get(path).get_data(as_text=True)
+    version = version or re.search(r'name="version" value="(\d+)"', page).group(1)
+    return client.post(path, data={"csrf_token": csrf(client, path), "decision": decision, "reason": reason, "version": version})
 
 
 def stored(app, application_id):
@@ -73,3 +78,23 @@ def test_other_ports_and_drafts_are_not_the_officers(officer, app):
 def test_enterprises_cannot_review(client, auth, app):
     auth.login("demo-general")
     assert client.get("/review").status_code == 403
+
+
+def test_a_decision_on_a_page_another_officer_already_changed_is_refused(officer, app):
+    submitted = ids_with_status(app, "submitted")[0]
+    stale = re.search(r'name="version" value="(\d+)"', officer.get(f"/review/{submitted}").get_data(as_text=True)).group(1)
+    decide(officer, submitted, "accept")
+    response = decide(officer, submitted, "return", reason="重复", version=stale)
+    assert response.status_code == 400 and "刚被其他人处理过" in response.get_data(as_text=True)
+    assert stored(app, submitted)[0] == "accepted"
+
+
+def test_no_approval_after_the_appointment_start(officer, app):
+    accepted = ids_with_status(app, "accepted")[0]
+    with app.app_context():
+        application = db.session.get(Application, accepted)
+        application.start = datetime(2026, 11, 22, 18)
+        db.session.commit()
+    response = decide(officer, accepted, "approve")
+    assert response.status_code == 400 and "已过，不能再受理或批准" in response.get_data(as_text=True)
+    assert decide(officer, accepted, "return", reason="预约时间已过").status_code == 303
