@@ -67,7 +67,7 @@ def new_application(declarant, consignee, user, at, **fields):
     application.consignee_code = consignee.customs_code
     for name, value in fields.items():
         setattr(application, name, value)
-    application.end = application.start + rules.WINDOW
+    application.end = rules.appointment_end(application.start)
     return application
 
 

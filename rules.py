@@ -228,6 +228,17 @@ def appointment_end(start: datetime) -> datetime:
     return start + WINDOW
 
 
+# Which published operation timetable (seed 003) an application follows: by transport mode and direction.
+_TIMETABLE_MODES = {"5": "air", "3": "rail", "2": "water"}
+_TIMETABLE_DIRECTIONS = {IMPORT: "import", EXPORT: "export"}
+
+
+def timetable_key(transport_mode, direction) -> tuple[str, str] | None:
+    """(mode, direction) of the timetable for 航空/铁路/水运 × 进口/出口, or None for other modes."""
+    mode, way = _TIMETABLE_MODES.get(transport_mode), _TIMETABLE_DIRECTIONS.get(direction)
+    return (mode, way) if mode and way else None
+
+
 def grade_class(credit_grade) -> str:
     """The class of a credit grade: ADVANCED, GENERAL or DISHONEST (R1)."""
     try:

@@ -30,8 +30,6 @@ from web import errors_by_field, role_required, say, send_attachment
 
 bp = Blueprint("apply", __name__, url_prefix="/apply")
 
-TIMETABLE_MODES = {"5": "air", "3": "rail", "2": "water"}
-TIMETABLE_DIRECTIONS = {rules.IMPORT: "import", rules.EXPORT: "export"}
 HS_PICKER_LIMIT = 50
 
 
@@ -186,7 +184,8 @@ def render_form(form, application=None, refusals=(), status=200, focus=None, sta
         actions=actions,
         errors=errors_by_field(list(refusals)),
         consignee=Enterprise.by_code(form.consignee_code.data),
-        end=data.start + rules.WINDOW if data.start else None,
+        end=rules.appointment_end(data.start) if data.start else None,
+        consignee_unknown=rules.is_enterprise_code(data.consignee_code) and data.consignee is None,
         deadline=deadline_preview(data),
         hs_list=hs_matches(form.new_hs_code.data),
         reason_bytes=rules.byte_length(form.reason_text.data or ""),
@@ -208,9 +207,10 @@ def timetable_for(application):
     """The entry port's published timetable for this mode and direction, shown once submitted."""
     if application is None or application.status == rules.DRAFT:
         return None
-    mode, direction = TIMETABLE_MODES.get(application.transport_mode), TIMETABLE_DIRECTIONS.get(application.direction)
-    if not (mode and direction and application.entry_port):
+    key = rules.timetable_key(application.transport_mode, application.direction)
+    if key is None or not application.entry_port:
         return None
+    mode, direction = key
     return db.session.execute(
         select(Timetable).where(
             Timetable.port_code == application.entry_port, Timetable.mode == mode, Timetable.direction == direction
@@ -392,7 +392,7 @@ def write_fields(application, data, now):
     application.declaration_port = data.declaration_port or None
     application.entry_port = data.entry_port or None
     application.start = data.start
-    application.end = data.start + rules.WINDOW if data.start else None
+    application.end = rules.appointment_end(data.start) if data.start else None
     application.goods = [GoodsItem(position=i, name=g.name, hs_code=g.hs_code) for i, g in enumerate(data.goods, 1)]
     application.declaration_numbers = [
         DeclarationNumber(position=i, number=n) for i, n in enumerate(data.declaration_numbers, 1)

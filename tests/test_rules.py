@@ -1086,3 +1086,10 @@ def test_only_the_declarant_acts_and_R3_R6_block_a_new_form():
     assert rules.allowed_actions(rules.DRAFT, start, now, False, False, is_declarant=False) == {"new", "close"}
     assert rules.allowed_actions(None, None, now, False, False, may_start=False) == {"new", "close"}
     assert {"save", "submit"} <= rules.allowed_actions(None, None, now, False, False)
+
+
+@pytest.mark.parametrize("mode, direction, key", [
+    ("5", "I", ("air", "import")), ("3", "E", ("rail", "export")), ("2", "I", ("water", "import")), ("4", "I", None), ("5", "", None),
+])
+def test_timetable_key(mode, direction, key):
+    assert rules.timetable_key(mode, direction) == key
