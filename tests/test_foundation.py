@@ -268,3 +268,11 @@ def test_a_concurrent_change_gets_a_409_page_and_the_session_is_rolled_back(seed
     assert response.status_code == 409 and "记录已被修改" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Port, "9998") is None
+
+
+def test_migrations_match_the_models(app):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with app.app_context(), db.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), db.metadata) == []
