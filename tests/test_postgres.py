@@ -44,3 +44,11 @@ def test_optimistic_lock_version_increments_on_postgresql(pg_app):
         application.contact_name = "李四"
         db.session.commit()
         assert application.version == version + 1
+
+
+def test_migrations_match_the_models_on_postgresql(pg_app):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with pg_app.app_context(), db.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), db.metadata) == []
