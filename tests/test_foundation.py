@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 import clock
 from extensions import db
@@ -92,7 +93,11 @@ def test_styled_404(general):
     assert "页面不存在" in response.get_data(as_text=True)
 
 
-def test_500_page_rolls_the_session_back(seeded_sqlite, tmp_path):
+@pytest.mark.parametrize("error, status, heading", [
+    (RuntimeError("boom"), 500, "系统繁忙"),
+    (StaleDataError("version mismatch"), 409, "记录已被修改"),  # two people saved the same record
+])
+def test_error_pages_roll_the_session_back(seeded_sqlite, tmp_path, error, status, heading):
     import shutil
 
     from tests.conftest import make_app
@@ -105,11 +110,11 @@ def test_500_page_rolls_the_session_back(seeded_sqlite, tmp_path):
     def boom():
         db.session.add(Port(code="9999", name="半途而废"))
         db.session.flush()
-        raise RuntimeError("boom")
+        raise error
 
     response = app.test_client().get("/boom")
-    assert response.status_code == 500
-    assert "系统繁忙" in response.get_data(as_text=True)
+    assert response.status_code == status
+    assert heading in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Port, "9999") is None
 
@@ -245,29 +250,6 @@ def test_login_follows_a_local_next(client, auth):
     token = auth.csrf_token_from("/login")
     response = client.post("/login?next=/query", data={"username": "demo-general", "password": "demo1234", "csrf_token": token})
     assert response.location == "/query"
-
-
-def test_a_concurrent_change_gets_a_409_page_and_the_session_is_rolled_back(seeded_sqlite, tmp_path):
-    import shutil
-
-    from sqlalchemy.orm.exc import StaleDataError
-
-    from tests.conftest import make_app
-
-    path = tmp_path / "s.sqlite3"
-    shutil.copy(seeded_sqlite, path)
-    app = make_app(f"sqlite:///{path}")
-
-    @app.route("/race")
-    def race():
-        db.session.add(Port(code="9998", name="并发"))
-        db.session.flush()
-        raise StaleDataError("version mismatch")
-
-    response = app.test_client().get("/race")
-    assert response.status_code == 409 and "记录已被修改" in response.get_data(as_text=True)
-    with app.app_context():
-        assert db.session.get(Port, "9998") is None
 
 
 def test_migrations_match_the_models(app):
