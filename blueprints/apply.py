@@ -183,7 +183,7 @@ def render_form(form, application=None, refusals=(), status=200, focus=None, sta
         editable=editable,
         actions=actions,
         errors=errors_by_field(list(refusals)),
-        consignee=Enterprise.by_code(form.consignee_code.data),
+        consignee=data.consignee,
         end=rules.appointment_end(data.start) if data.start else None,
         consignee_unknown=rules.is_enterprise_code(data.consignee_code) and data.consignee is None,
         deadline=deadline_preview(data),
