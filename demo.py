@@ -1,11 +1,11 @@
 """The demo site for classes: `flask demo` seeds it, `flask demo --reset` brings it back."""
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import delete
 
 import clock
 import rules
-from commands import generate_calendar, load_reference_data
 from extensions import db
 from models import (
     ROLE_ADMIN,
@@ -21,18 +21,31 @@ from models import (
     Port,
     User,
 )
+from refdata import generate_calendar, load_reference_data
 
 DEMO_PASSWORD = "demo1234"
-DEMO_USERS = (
-    "demo-advanced",
-    "demo-general",
-    "demo-dishonest",
-    "demo-unqualified",
-    "demo-consignee",
-    "demo-overdue",
-    "demo-customs",
-    "demo-admin",
-)
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """A demo login: its role, its enterprise (a key of ENTERPRISES) and what a class shows with it."""
+
+    role: str
+    enterprise: str | None
+    shows: str
+
+
+# The one list of demo accounts: the seed creates them, the login page lists them in demo mode.
+DEMO_ACCOUNTS = {
+    "demo-general": DemoAccount(ROLE_ENTERPRISE, "general", rules.N_("一般信用企业：完整的申请流程，查询中有各状态的申请")),
+    "demo-advanced": DemoAccount(ROLE_ENTERPRISE, "advanced", rules.N_("高级认证企业：更短的提交时限（R12）")),
+    "demo-dishonest": DemoAccount(ROLE_ENTERPRISE, "dishonest", rules.N_("失信企业：不允许操作（R3）")),
+    "demo-unqualified": DemoAccount(ROLE_ENTERPRISE, "unqualified", rules.N_("无报关资质：不能新增（R4）")),
+    "demo-overdue": DemoAccount(ROLE_ENTERPRISE, "overdue", rules.N_("有通关完成未反馈的申请：不能新增（R6、R17）")),
+    "demo-consignee": DemoAccount(ROLE_ENTERPRISE, "consignee", rules.N_("收发货人：按B-收发货人查询，只读查看")),
+    "demo-customs": DemoAccount(ROLE_CUSTOMS, None, rules.N_("海关审核员：受理、预约成功、退单")),
+    "demo-admin": DemoAccount(ROLE_ADMIN, None, rules.N_("口岸管理员")),
+}
 CALENDAR_PORTS = ("0100", "0200", "0400", "8000")
 # 2027 is not in the holiday table yet: two ports publish a provisional calendar, Chongqing publishes none.
 PROVISIONAL_2027_PORTS = ("0100", "0400")
@@ -89,16 +102,14 @@ def seed():
         db.session.add(firms[key])
 
     users = {}
-    for key in ("advanced", "general", "dishonest", "unqualified", "consignee", "overdue"):
-        users[key] = User(username=f"demo-{key}", display_name=f"demo-{key}", role=ROLE_ENTERPRISE, enterprise=firms[key])
-    users["customs"] = User(username="demo-customs", display_name="海关审核员", role=ROLE_CUSTOMS)
-    users["admin"] = User(username="demo-admin", display_name="口岸管理员", role=ROLE_ADMIN)
     ports = [db.session.get(Port, code) for code in CALENDAR_PORTS]
-    users["customs"].ports = ports
-    users["admin"].ports = ports
-    for user in users.values():
+    for username, account in DEMO_ACCOUNTS.items():
+        user = User(username=username, display_name=username, role=account.role,
+                    enterprise=firms[account.enterprise] if account.enterprise else None,
+                    ports=ports if account.enterprise is None else [])
         user.set_password(DEMO_PASSWORD)
         db.session.add(user)
+        users[username.removeprefix("demo-")] = user
     db.session.flush()
 
     _seed_applications(now, firms, users)
@@ -121,11 +132,7 @@ def walk(application, moves, created, operator, officer):
     """Make the moves half an hour apart, by the enterprise or by customs as in real life, with their audit trail."""
     for step, to_status in enumerate(moves, start=1):
         at = created + timedelta(minutes=30 * step)
-        if to_status == rules.SUBMITTED:
-            application.submitted_at, application.application_number = at, application.pre_entry_number
-        if to_status == rules.APPROVED:
-            application.approved_at = at
-        by_enterprise = to_status in (rules.SUBMITTED, rules.CANCELLED, rules.CLEARED)
+        by_enterprise = rules.TRANSITIONS[(application.status, to_status)].by == rules.ROLE_ENTERPRISE
         note = application.return_reason if to_status == rules.RETURNED else ""
         application.move(to_status, operator if by_enterprise else officer, note=note, at=at)
 

@@ -16,6 +16,7 @@ from wtforms import (
 )
 
 import rules
+from models import Application
 
 HOURS = [(f"{h:02d}", f"{h:02d}:00") for h in range(24)]
 
@@ -50,13 +51,13 @@ class ApplicationForm(FlaskForm):
     new_declaration_number = StringField(_l("预约通关报关单号"), render_kw={"maxlength": 18, "size": 22})
     attachments = MultipleFileField(_l("随附补充材料"), render_kw={"accept": ".pdf,application/pdf"})
 
-    def set_choices(self, ports, modes):
-        """Fill the drop-downs from the code tables; an empty first choice means 'not chosen'."""
+    def set_choices(self, reference):
+        """Fill the drop-downs from the code tables (models.ReferenceData); an empty first choice means 'not chosen'."""
         blank = [("", _l("按空格下拉选择"))]
-        port_choices = blank + [(p.code, f"{p.code} {p.name}") for p in ports]
+        port_choices = blank + [(code, f"{code} {name}") for code, name in reference.ports]
         self.declaration_port.choices = port_choices
         self.entry_port.choices = port_choices
-        self.transport_mode.choices = blank + [(m.code, f"{m.code} {m.name}") for m in modes]
+        self.transport_mode.choices = blank + [(code, f"{code} {name}") for code, name in reference.modes]
         self.reason_category.choices = blank + [(k, _l(v)) for k, v in rules.REASON_CATEGORIES.items()]
         self.direction.choices = [(k, _l(v)) for k, v in rules.DIRECTION_LABELS.items()]
 
@@ -69,30 +70,54 @@ class ApplicationForm(FlaskForm):
             return None
         return datetime.combine(day, time(hour % 24))
 
+    def malformed_start(self):
+        """A typed date that is not a date would otherwise vanish silently: refuse it by name."""
+        if (self.start_date.data or "").strip() and self.start() is None:
+            return [rules.Refusal(text=rules.N_("预约通关时间 %(value)s 不是有效日期，请按 YYYY-MM-DD 填写。"),
+                                  params={"value": self.start_date.data}, code="invalid.start", field="start")]
+        return []
+
     def goods_rows(self):
-        return [rules.GoodsItem(name=(r["name"] or "").strip(), hs_code=(r["hs_code"] or "").strip()) for r in self.goods.data]
+        return [rules.GoodsRow(name=(r["name"] or "").strip(), hs_code=(r["hs_code"] or "").strip()) for r in self.goods.data]
 
     def numbers(self):
         return [(n or "").strip() for n in self.declaration_numbers.data]
 
     def replace_goods(self, rows):
-        """Put these rows (GoodsItem) in the goods list, in order."""
+        """Put these rows (rules.GoodsRow) in the goods list, in order."""
         _refill(self.goods, [{"name": r.name, "hs_code": r.hs_code} for r in rows])
 
     def replace_numbers(self, numbers):
         _refill(self.declaration_numbers, list(numbers))
 
+    def to_input(self, declarant, consignee, attachment_count):
+        """What the form holds as rules.ApplicationInput (declarant and consignee as rules.EnterpriseInfo)."""
+        text = {name: (getattr(self, name).data or "").strip() for name in Application.TEXT_FIELDS}
+        # Free text keeps its own spacing; codes are compared upper-case.
+        text["reason_text"] = self.reason_text.data or ""
+        text["consignee_code"] = text["consignee_code"].upper()
+        return rules.ApplicationInput(
+            declarant=declarant,
+            consignee=consignee,
+            **text,
+            **{name: getattr(self, name).data or "" for name in Application.PORT_FIELDS},
+            start=self.start(),
+            goods=self.goods_rows(),
+            declaration_numbers=[n for n in self.numbers() if n],
+            attachment_count=attachment_count,
+        )
+
     def load(self, application):
         """Fill the form from a stored application."""
         self.version.data = str(application.version)
-        for name in ("consignee_code", "contact_name", "contact_mobile", "transport_mode", "reason_category", "reason_text", "direction"):
+        for name in Application.TEXT_FIELDS:
             getattr(self, name).data = getattr(application, name)
-        self.declaration_port.data = application.declaration_port or ""
-        self.entry_port.data = application.entry_port or ""
+        for name in Application.PORT_FIELDS:
+            getattr(self, name).data = getattr(application, name) or ""
         if application.start:
             self.start_date.data = application.start.date().isoformat()
             self.start_hour.data = f"{application.start.hour:02d}"
-        self.replace_goods([rules.GoodsItem(name=g.name, hs_code=g.hs_code) for g in application.goods])
+        self.replace_goods([rules.GoodsRow(name=g.name, hs_code=g.hs_code) for g in application.goods])
         self.replace_numbers(n.number for n in application.declaration_numbers)
 
 

@@ -4,15 +4,13 @@ from datetime import timedelta
 from flask_login import UserMixin
 from sqlalchemy import Index, UniqueConstraint, func, select
 from sqlalchemy.orm import deferred
+from sqlalchemy.orm.attributes import flag_modified
 from werkzeug.security import check_password_hash, generate_password_hash
 
 import clock
 import rules
 from extensions import db
-
-ROLE_ENTERPRISE = "enterprise"
-ROLE_CUSTOMS = "customs"
-ROLE_ADMIN = "admin"
+from rules import ROLE_ADMIN, ROLE_CUSTOMS, ROLE_ENTERPRISE  # noqa: F401 (the roles views check)
 
 user_ports = db.Table(
     "user_port",
@@ -189,6 +187,11 @@ class Application(db.Model):
         Index("ix_application_consignee_status_start", "consignee_id", "status", "start"),
     )
 
+    # The form's plain fields, stored as typed (rules.ApplicationInput has the same names).
+    TEXT_FIELDS = ("consignee_code", "contact_name", "contact_mobile", "transport_mode", "reason_category",
+                   "reason_text", "direction")
+    PORT_FIELDS = ("declaration_port", "entry_port")
+
     @classmethod
     def start_new(cls, declarant, user, at):
         """A new application as its first 暂存 makes it: numbered (YTG…), dated, in 暂存, with its first audit entry."""
@@ -206,6 +209,31 @@ class Application(db.Model):
         db.session.add(application)
         return application
 
+    def write_draft(self, data, consignee, at):
+        """Store a checked draft (rules.ApplicationInput); rows are replaced only when they changed."""
+        self.consignee = consignee
+        for name in self.TEXT_FIELDS:
+            setattr(self, name, getattr(data, name))
+        for name in self.PORT_FIELDS:
+            setattr(self, name, getattr(data, name) or None)
+        self.start = data.start
+        self.end = rules.appointment_end(data.start) if data.start else None
+        if [(g.name, g.hs_code) for g in self.goods] != [(g.name, g.hs_code) for g in data.goods]:
+            self.goods = [GoodsItem(position=i, name=g.name, hs_code=g.hs_code) for i, g in enumerate(data.goods, 1)]
+        self.replace_numbers(data.declaration_numbers)
+        self.touch(at)
+
+    def replace_numbers(self, numbers):
+        """Store these declaration numbers (预约通关报关单号), in order, if they are not the stored ones."""
+        if [n.number for n in self.declaration_numbers] != list(numbers):
+            self.declaration_numbers = [DeclarationNumber(position=i, number=n) for i, n in enumerate(numbers, 1)]
+
+    def touch(self, at):
+        """Mark a change of the draft: the version advances even when only rows, files or nothing else changed."""
+        self.updated_at = at
+        # A change to goods, numbers or files alone would not update this row, so a stale tab could still save.
+        flag_modified(self, "updated_at")
+
     @property
     def supplements(self):
         """The 随附补充材料 PDFs (not the statement's)."""
@@ -216,17 +244,26 @@ class Application(db.Model):
         return [a for a in self.attachments if a.kind == Attachment.KIND_STATEMENT]
 
     @property
-    def shown_status(self):
+    def current_status(self):
         """The status as of this moment (R17: overdue feedback shows as 通关完成未反馈 without any job)."""
-        return rules.effective_status(self.status, self.start, clock.now(), self.statement_at is not None)
+        return rules.current_status(self.status, self.start, clock.now(), self.statement_at is not None)
 
     def move(self, to_status, user, note="", at=None):
-        """Change the status and write the audit trail (who, when, from, to, note)."""
+        """Change the status as rules.TRANSITIONS allows the user's role, set its timestamps, write the audit trail."""
         at = at or clock.now()
-        self.history.append(
-            StatusChange(from_status=self.status, to_status=to_status, at=at, user_id=user.id if user else None, note=note)
-        )
+        change = rules.transition(self.status, to_status, user.role)
+        for stamp in change.stamps:
+            setattr(self, stamp, at)
+        if change.numbers_application:
+            self.application_number = self.pre_entry_number
+        self.record(user, note, at, to_status)
         self.status = to_status
+
+    def record(self, user, note, at=None, to_status=None):
+        """Write an entry in the audit trail (who, when, from, to, note); the status itself changes only through move."""
+        at = at or clock.now()
+        self.history.append(StatusChange(from_status=self.status, to_status=to_status or self.status, at=at,
+                                         user_id=user.id if user else None, note=note))
         self.updated_at = at
 
 
@@ -318,35 +355,110 @@ class StatusChange(db.Model):
     user = db.relationship(User)
 
 
-def port_calendar(port_code, first_day, last_day):
-    """Load a port's working calendar between two dates as the plain PortCalendar rules.py works on."""
-    years = db.session.execute(select(CalendarYear).where(CalendarYear.port_code == port_code)).scalars().all()
-    days = db.session.execute(
-        select(WorkingDay).where(
-            WorkingDay.port_code == port_code, WorkingDay.day >= first_day, WorkingDay.day <= last_day
-        )
-    ).scalars()
-    return rules.PortCalendar(
-        port_code=port_code,
-        days={d.day: rules.WorkingDay(d.day, d.opens, d.closes) for d in days},
-        covered_years=frozenset(y.year for y in years),
-        provisional_years=frozenset(y.year for y in years if y.provisional),
-    )
-
-
-def calendars_around(port_codes, moment, days_before=60):
-    """Load the calendars rules.py needs for an appointment starting at ``moment``."""
+def calendars_around(port_codes, moment, days_before=rules.MAX_WALK_BACK_DAYS):
+    """The ports' working calendars (rules.PortCalendar) around an appointment starting at ``moment``: two queries."""
+    codes = sorted({code for code in port_codes if code})
+    if not codes:
+        return {}
     first, last = (moment - timedelta(days=days_before)).date(), (moment + rules.WINDOW).date()
-    return {code: port_calendar(code, first, last) for code in set(port_codes) if code}
+    years = db.session.execute(
+        select(CalendarYear.port_code, CalendarYear.year, CalendarYear.provisional).where(CalendarYear.port_code.in_(codes))
+    ).all()
+    days = db.session.execute(
+        select(WorkingDay.port_code, WorkingDay.day, WorkingDay.opens, WorkingDay.closes).where(
+            WorkingDay.port_code.in_(codes), WorkingDay.day >= first, WorkingDay.day <= last
+        )
+    ).all()
+    return {
+        code: rules.PortCalendar(
+            port_code=code,
+            days={d.day: rules.OpeningHours(d.day, d.opens, d.closes) for d in days if d.port_code == code},
+            covered_years=frozenset(y.year for y in years if y.port_code == code),
+            provisional_years=frozenset(y.year for y in years if y.port_code == code and y.provisional),
+        )
+        for code in codes
+    }
 
 
 def has_unfed_back(enterprise_id):
     """True when the enterprise is declarant or consignee of an application overdue for feedback (R6, R17)."""
-    overdue = select(func.count(Application.id)).where(
+    overdue = select(Application.id).where(
         _status_condition(rules.CLEARED_NO_FEEDBACK, clock.now()),
         (Application.declarant_id == enterprise_id) | (Application.consignee_id == enterprise_id),
+    ).limit(1)
+    return db.session.execute(overdue).first() is not None
+
+
+def known_hs_codes(codes):
+    """Which of these HS codes the catalogue has (rules.py checks each goods row against them)."""
+    codes = {c for c in codes if rules.is_hs_code(c)}
+    if not codes:
+        return set()
+    return set(db.session.execute(select(HSCode.code).where(HSCode.code.in_(codes))).scalars())
+
+
+def declaration_facts(numbers):
+    """What the system knows of these declaration numbers, as rules.DeclarationFacts by number (R20)."""
+    records = db.session.execute(select(DeclarationRecord).where(DeclarationRecord.number.in_(numbers))).scalars()
+    return {r.number: rules.DeclarationFacts(r.number, r.consignee_code, r.declaration_port, r.entry_port, r.declared_on)
+            for r in records}
+
+
+def hs_lines(prefix):
+    """The catalogue lines under an HS prefix (rules.hs_prefix), first rules.HS_PICKER_LINES of them."""
+    # A range, not LIKE: SQLite uses the primary key's index for it, and codes are digits, all below "~".
+    return db.session.execute(
+        select(HSCode).where(HSCode.code >= prefix, HSCode.code < prefix + "~").order_by(HSCode.code)
+        .limit(rules.HS_PICKER_LINES)
+    ).scalars().all()
+
+
+def submission_context(data, declarant_id, consignee):
+    """Everything rules.check_submission needs besides the form, each looked up once."""
+    codes = reference_data()
+    return rules.SubmissionContext(
+        now=clock.now(),
+        calendars=calendars_around([data.declaration_port, data.entry_port], data.start) if data.start else {},
+        port_codes=codes.port_codes,
+        transport_modes=codes.mode_codes,
+        hs_codes=known_hs_codes(g.hs_code for g in data.goods),
+        declarant_unfed=has_unfed_back(declarant_id),
+        consignee_unfed=bool(consignee and consignee.id != declarant_id and has_unfed_back(consignee.id)),
     )
-    return db.session.execute(overdue).scalar() > 0
+
+
+class ReferenceData:
+    """Ports and transport modes as plain tuples, kept per process until the tables change."""
+
+    def __init__(self, ports, modes):
+        self.ports = ports
+        self.modes = modes
+        self.port_codes = frozenset(code for code, _ in ports)
+        self.mode_codes = frozenset(code for code, _ in modes)
+
+
+_reference_cache = {}
+REFERENCE_GENERATION = "reference_data"
+
+
+def reference_data():
+    """The ports and the selectable transport modes, read again only after bump_reference_data()."""
+    # One primary-key read tells whether another process (or an administrator) changed the tables since.
+    generation = db.session.execute(select(Counter.value).where(Counter.name == REFERENCE_GENERATION)).scalar() or 0
+    key = (db.engine.url.render_as_string(), generation)
+    if key not in _reference_cache:
+        ports = tuple(db.session.execute(select(Port.code, Port.name).order_by(Port.code)).tuples())
+        modes = tuple(db.session.execute(
+            select(TransportMode.code, TransportMode.name).where(TransportMode.selectable).order_by(TransportMode.code)
+        ).tuples())
+        _reference_cache.clear()
+        _reference_cache[key] = ReferenceData(ports, modes)
+    return _reference_cache[key]
+
+
+def bump_reference_data():
+    """Tell every process that ports or transport modes changed (call in the transaction that changed them)."""
+    Counter.next(REFERENCE_GENERATION)
 
 
 class ApplicationSearch:

@@ -164,6 +164,7 @@ _CUSTOMS_CODE = re.compile(r"[0-9A-Z]{10}")
 _DIGITS = {n: re.compile(r"[0-9]{%d}" % n) for n in (4, 10, 18)}
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _USCC_CHARS = set("0123456789ABCDEFGHJKLMNPQRTUWXY")
+_DIGITS_ONLY = re.compile(r"[0-9]+")
 
 
 def is_customs_code(s) -> bool:
@@ -191,6 +192,19 @@ def is_port_code(s) -> bool:
 def is_mobile(s) -> bool:
     """True for an 11-digit mainland mobile number."""
     return isinstance(s, str) and _MOBILE.fullmatch(s) is not None
+
+
+# The 商品列表 picker opens once this many digits of an HS code are typed, and lists this many lines at most.
+HS_PREFIX_DIGITS = 4
+HS_PICKER_LINES = 50
+
+
+def hs_prefix(typed) -> str | None:
+    """The HS prefix to look up in the catalogue for what was typed in 商品HS编码, or None (too short, not digits)."""
+    prefix = (typed or "").strip()
+    if len(prefix) < HS_PREFIX_DIGITS or len(prefix) > 10 or not _DIGITS_ONLY.fullmatch(prefix):
+        return None
+    return prefix
 
 
 def is_hs_code(s) -> bool:
@@ -291,7 +305,7 @@ DEFAULT_OPENS, DEFAULT_CLOSES = time(9, 0), time(16, 30)
 
 
 @dataclass(frozen=True)
-class WorkingDay:
+class OpeningHours:
     """One customs working day at a port and its office hours."""
 
     day: date
@@ -304,7 +318,7 @@ class PortCalendar:
     """A port's published working calendar (口岸工作日历) for whole years."""
 
     port_code: str
-    days: Mapping[date, WorkingDay]
+    days: Mapping[date, OpeningHours]
     covered_years: frozenset[int]
     provisional_years: frozenset[int] = frozenset()
 
@@ -322,7 +336,7 @@ class UnknownCalendarYear(Exception):
 
 
 def generate_working_days(year: int, provisional: bool = False, opens: time = DEFAULT_OPENS,
-                          closes: time = DEFAULT_CLOSES) -> list[WorkingDay]:
+                          closes: time = DEFAULT_CLOSES) -> list[OpeningHours]:
     """The working days of a year from the statutory holidays and adjusted weekends (调休).
 
     For a year chinesecalendar does not know, raise UnknownCalendarYear, or with
@@ -340,7 +354,7 @@ def generate_working_days(year: int, provisional: bool = False, opens: time = DE
     day = first
     while day.year == year:
         if is_workday(day):
-            days.append(WorkingDay(day, opens, closes))
+            days.append(OpeningHours(day, opens, closes))
         day += timedelta(days=1)
     return days
 
@@ -519,7 +533,7 @@ def check_deadline(start: datetime, now: datetime, declaration_calendar: PortCal
 # The application form.
 
 @dataclass
-class GoodsItem:
+class GoodsRow:
     """One row of 商品名称及HS编码."""
 
     name: str
@@ -542,7 +556,7 @@ class ApplicationInput:
     reason_category: str
     reason_text: str
     direction: str
-    goods: list[GoodsItem]
+    goods: list[GoodsRow]
     declaration_numbers: list[str]
     attachment_count: int
 
@@ -556,6 +570,9 @@ class SubmissionContext:
     port_codes: Collection[str]
     transport_modes: Collection[str]
     hs_codes: Collection[str] | None = None
+    # R6 for both parties: an application of theirs is overdue for feedback.
+    declarant_unfed: bool = False
+    consignee_unfed: bool = False
 
 
 def _blank(value) -> bool:
@@ -603,7 +620,7 @@ def _party_checks(a: ApplicationInput, qualification: bool) -> list[Refusal]:
     return refusals
 
 
-def _check_goods_item(item_no: int, g: GoodsItem, hs_codes: Collection[str] | None,
+def _check_goods_item(item_no: int, g: GoodsRow, hs_codes: Collection[str] | None,
                       complete: bool) -> list[Refusal]:
     refusals = []
     if complete and _blank(g.name):
@@ -624,7 +641,7 @@ def _check_goods_item(item_no: int, g: GoodsItem, hs_codes: Collection[str] | No
     return refusals
 
 
-def _goods_names_limit(goods: list[GoodsItem]) -> list[Refusal]:
+def _goods_names_limit(goods: list[GoodsRow]) -> list[Refusal]:
     total = sum(len(g.name or "") for g in goods)
     if total > MAX_GOODS_NAME_CHARS:  # R8
         return [Refusal(
@@ -633,7 +650,7 @@ def _goods_names_limit(goods: list[GoodsItem]) -> list[Refusal]:
     return []
 
 
-def _check_goods(goods: list[GoodsItem], hs_codes: Collection[str] | None, complete: bool) -> list[Refusal]:
+def _check_goods(goods: list[GoodsRow], hs_codes: Collection[str] | None, complete: bool) -> list[Refusal]:
     refusals = []
     # A row left wholly blank is an unused entry line, not a goods item.
     rows = [(item_no, g) for item_no, g in enumerate(goods, 1) if not (_blank(g.name) and _blank(g.hs_code))]
@@ -645,7 +662,7 @@ def _check_goods(goods: list[GoodsItem], hs_codes: Collection[str] | None, compl
     return refusals
 
 
-def check_goods_row(row: GoodsItem, goods: list[GoodsItem], hs_codes: Collection[str] | None = None) -> list[Refusal]:
+def check_goods_row(row: GoodsRow, goods: list[GoodsRow], hs_codes: Collection[str] | None = None) -> list[Refusal]:
     """Whether a goods row may be added (Enter on the entry line): name and HS code, and R8 with it included."""
     return _check_goods_item(len(goods) + 1, row, hs_codes, complete=True) + _goods_names_limit([*goods, row])
 
@@ -818,17 +835,63 @@ def eligibility_to_start(declarant: EnterpriseInfo, consignee: EnterpriseInfo | 
     return refusals
 
 
+def check_submission(a: ApplicationInput, ctx: SubmissionContext) -> list[Refusal]:
+    """Every rule that stops 提交: R3–R6 for both parties, then the whole form (R2, R7–R14)."""
+    return (eligibility_to_start(a.declarant, a.consignee, ctx.declarant_unfed, ctx.consignee_unfed)
+            + validate_submission(a, ctx))
+
+
 # Statuses and what may happen in each.
 
-STATUS_MOVES = {
-    DRAFT: frozenset({SUBMITTED}),
-    SUBMITTED: frozenset({ACCEPTED, RETURNED}),
-    ACCEPTED: frozenset({APPROVED, RETURNED, CANCELLED}),
-    APPROVED: frozenset({CLEARED, CANCELLED, CLEARED_NO_FEEDBACK}),
+# Who acts on an application. A status change is made by the declarant enterprise, by customs, or by the
+# clock alone (R17's overdue feedback is read from the time, never stored).
+ROLE_ENTERPRISE, ROLE_CUSTOMS, ROLE_ADMIN = "enterprise", "customs", "admin"
+BY_CLOCK = "clock"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One status change: who may make it and which of the application's timestamps it sets."""
+
+    by: str
+    stamps: tuple[str, ...] = ()
+    # 提交 gives the application its 申请编号, the pre-entry number it already has.
+    numbers_application: bool = False
+
+
+TRANSITIONS: Mapping[tuple[str, str], Transition] = {
+    (DRAFT, SUBMITTED): Transition(ROLE_ENTERPRISE, ("submitted_at",), numbers_application=True),
+    (SUBMITTED, ACCEPTED): Transition(ROLE_CUSTOMS),
+    (SUBMITTED, RETURNED): Transition(ROLE_CUSTOMS),
+    (ACCEPTED, APPROVED): Transition(ROLE_CUSTOMS, ("approved_at",)),
+    (ACCEPTED, RETURNED): Transition(ROLE_CUSTOMS),
+    (ACCEPTED, CANCELLED): Transition(ROLE_ENTERPRISE),
+    (APPROVED, CANCELLED): Transition(ROLE_ENTERPRISE),
+    (APPROVED, CLEARED): Transition(ROLE_ENTERPRISE),
+    (APPROVED, CLEARED_NO_FEEDBACK): Transition(BY_CLOCK),
     # Feedback after the 5 days still clears the application (R17).
-    CLEARED_NO_FEEDBACK: frozenset({CLEARED}),
+    (CLEARED_NO_FEEDBACK, CLEARED): Transition(ROLE_ENTERPRISE),
 }
-CUSTOMS_MOVES = {SUBMITTED: {ACCEPTED, RETURNED}, ACCEPTED: {APPROVED, RETURNED}}
+
+
+def _moves_by(*actors: str) -> dict[str, frozenset[str]]:
+    moves: dict[str, set[str]] = {}
+    for (from_status, to_status), transition in TRANSITIONS.items():
+        if transition.by in actors:
+            moves.setdefault(from_status, set()).add(to_status)
+    return {from_status: frozenset(targets) for from_status, targets in moves.items()}
+
+
+STATUS_MOVES = _moves_by(ROLE_ENTERPRISE, ROLE_CUSTOMS, BY_CLOCK)
+CUSTOMS_MOVES = _moves_by(ROLE_CUSTOMS)
+
+
+def transition(from_status, to_status, by: str) -> Transition:
+    """The table's entry for a change made by `by`; a change the table does not give `by` is a programming error."""
+    found = TRANSITIONS.get((from_status, to_status))
+    if found is None or found.by != by:
+        raise ValueError(f"{by} cannot move an application from {from_status} to {to_status}")
+    return found
 
 
 def overdue_before(now: datetime) -> datetime:
@@ -836,7 +899,7 @@ def overdue_before(now: datetime) -> datetime:
     return _naive(now, "now") - timedelta(days=FEEDBACK_DAYS)
 
 
-def effective_status(status, start: datetime | None, now: datetime, statement_sent: bool) -> str:
+def current_status(status, start: datetime | None, now: datetime, statement_sent: bool) -> str:
     """The status as of `now` (R17): computed when asked, so no scheduled job is needed.
 
     An approved appointment more than 5 days past with no statement sent is 通关完成未反馈;
@@ -851,6 +914,21 @@ def effective_status(status, start: datetime | None, now: datetime, statement_se
 
 # A draft is the declarant's own until it is submitted: the consignee does not see it.
 DECLARANT_ONLY_STATUSES = frozenset({DRAFT})
+READ, WRITE = "read", "write"
+
+
+def enterprise_access(status, *, is_declarant: bool, is_consignee: bool) -> str | None:
+    """What an enterprise may do with an application: its declarant writes, its consignee reads once submitted."""
+    if is_declarant:
+        return WRITE
+    if is_consignee and status not in DECLARANT_ONLY_STATUSES:
+        return READ
+    return None
+
+
+def officer_may_see(status, application_ports: Collection[str | None], officer_ports: Collection[str]) -> bool:
+    """Customs sees a submitted application declared at, or entering through, one of the officer's ports."""
+    return status != DRAFT and bool(set(application_ports) & set(officer_ports))
 
 
 def can_edit(status) -> bool:
@@ -913,7 +991,7 @@ def allowed_actions(status, start: datetime | None, now: datetime, was_approved:
         actions |= {"save", "submit"}
     if can_delete(status):
         actions.add("delete")
-    current = effective_status(status, start, now, statement_sent)
+    current = current_status(status, start, now, statement_sent)
     if can_cancel(current, start, now):
         actions.add("cancel")
     if can_feed_back(current):
@@ -959,7 +1037,7 @@ def check_move(from_status, to_status) -> Refusal | None:
 # Declaration numbers fed back.
 
 @dataclass(frozen=True)
-class DeclarationRecord:
+class DeclarationFacts:
     """A customs declaration as the system knows it."""
 
     number: str
@@ -971,7 +1049,7 @@ class DeclarationRecord:
 
 def check_declaration_numbers(numbers: list[str], direction: str, declaration_port: str, entry_port: str,
                               consignee_codes: Collection[str], submitted_at: datetime,
-                              records: Mapping[str, DeclarationRecord]) -> list[Refusal]:
+                              records: Mapping[str, DeclarationFacts]) -> list[Refusal]:
     """Each fed-back number against the application: R9 list limits, R19 shape, R20 known records."""
     refusals = _check_number_list(numbers)
     refused_format = {r.params["number"] for r in refusals if r.code == "R19.format"}

@@ -88,38 +88,28 @@ def errors_by_field(refusals):
     return grouped
 
 
-def wants_fragment(target_id):
-    """True when htmx asked for the element ``target_id`` alone (history restores get the whole page)."""
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-        and request.headers.get("HX-Target") == target_id
-    )
+def asked_part(parts):
+    """The element id htmx asked for, if it is one of ``parts`` (history restores get the whole page)."""
+    if request.headers.get("HX-Request") != "true" or request.headers.get("HX-History-Restore-Request") == "true":
+        return None
+    target = request.headers.get("HX-Target")
+    return target if target in parts else None
 
 
-def render_page(template, block, target_id, **context):
-    """Render the whole page, or only its named block when htmx asked for that element."""
-    if wants_fragment(target_id):
-        response = current_app.make_response(render_block(template, block, **context))
+def render_page(template, parts, status=200, **context):
+    """The whole page, or, when htmx asked for one of ``parts`` (element ids), that part alone.
+
+    A part is the named block of the same template whose name is the id with "_" for "-", so its markup
+    exists once and rendering it costs what the part costs, not what the page costs.
+    """
+    part = asked_part(parts)
+    if part:
+        body = render_block(template, part.replace("-", "_"), **context)
     else:
-        response = current_app.make_response(render_template(template, **context))
-    response.vary.add("HX-Request")
-    response.vary.add("HX-Target")
+        body = render_template(template, **context)
+    response = current_app.make_response((body, status))
+    response.vary.update(("HX-Request", "HX-Target", "HX-History-Restore-Request"))
     return response
-
-
-def hx_redraw(url, target, trigger="change"):
-    """htmx attributes that redraw element ``target`` from the page the form would post to."""
-    return {
-        "hx-post": url,
-        "hx-trigger": trigger,
-        "hx-target": f"#{target}",
-        "hx-select": f"#{target}",
-        "hx-swap": "outerHTML",
-        "hx-vals": '{"action": "refresh"}',
-        # The newest change wins: an older redraw still in flight is dropped, never swapped in late.
-        "hx-sync": "closest form:replace",
-    }
 
 
 def _template_globals():
@@ -131,7 +121,6 @@ def _template_globals():
         "role_label": lambda role: gettext(ROLE_LABELS.get(role, role)),
         "status_label": lambda status: gettext(rules.STATUS_LABELS.get(status, status)),
         "say": say,
-        "hx_redraw": hx_redraw,
         "lang": lang,
         "html_lang": "zh-CN" if lang == "zh_CN" else lang,
         "languages": current_app.config["LANGUAGES"],

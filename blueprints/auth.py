@@ -8,14 +8,12 @@ from sqlalchemy import select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
+import demo
 from extensions import db
 from models import User
 from web import local_path
 
 bp = Blueprint("auth", __name__)
-
-DEMO_ACCOUNTS = ("demo-advanced", "demo-general", "demo-dishonest", "demo-unqualified", "demo-customs", "demo-admin")
-
 
 class LoginForm(FlaskForm):
     username = StringField(_l("用户名"), validators=[DataRequired(message=_l("请输入用户名"))])
@@ -36,8 +34,9 @@ def login():
             return redirect(local_path(request.args.get("next")) or url_for("main.home"), code=303)
         # Never say which half was wrong.
         error = gettext("用户名或密码错误，请重新输入")
-    demo = DEMO_ACCOUNTS if current_app.config.get("DEMO_MODE") else ()
-    return render_template("auth/login.html", form=form, error=error, demo_accounts=demo), (400 if error else 200)
+    accounts = demo.DEMO_ACCOUNTS if current_app.config.get("DEMO_MODE") else {}
+    return render_template("auth/login.html", form=form, error=error, demo_accounts=accounts,
+                           demo_password=demo.DEMO_PASSWORD), (400 if error else 200)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -46,8 +46,7 @@ def index():
     ports = db.session.execute(select(Port).order_by(Port.code)).scalars().all()
     return render_page(
         "port_hours/index.html",
-        "results",
-        "port-hours-page",
+        ("port-hours-page",),
         values=values,
         errors=errors_by_field(refusals),
         rows=rows,

@@ -62,12 +62,12 @@ def index():
         results = db.session.execute(search.rows.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
     return render_page(
         "query/index.html",
-        "results",
-        "query-page",
+        ("query-page",),
         values=values,
         errors=errors_by_field(refusals),
         asked=asked and not refusals,
         results=results,
+        deletable={a.id for a in results if rules.can_delete(a.current_status)},
         total=total,
         page=page,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
@@ -99,7 +99,7 @@ def export():
             application.consignee.name if application.consignee else "",
             application.created_at.strftime("%Y-%m-%d %H:%M:%S"),
             application.start.strftime("%Y-%m-%d %H:%M:%S") if application.start else "",
-            gettext(rules.STATUS_LABELS[application.shown_status]),
+            gettext(rules.STATUS_LABELS[application.current_status]),
         ])
     return Response(
         out.getvalue(),

@@ -34,12 +34,8 @@ def at_my_ports():
 def load_for_review(application_id):
     """The application if it concerns one of the officer's ports and has been submitted; else 404."""
     application = db.session.get(Application, application_id)
-    ports = my_ports()
-    if (
-        application is None
-        or application.status == rules.DRAFT
-        or not ({application.declaration_port, application.entry_port} & set(ports))
-    ):
+    if application is None or not rules.officer_may_see(
+            application.status, (application.declaration_port, application.entry_port), my_ports()):
         abort(404)
     return application
 
@@ -75,8 +71,6 @@ def detail(application_id):
             refusal = rules.Refusal(text=rules.N_("该申请刚被其他人处理过，本次操作未执行。请查看当前状态后再决定。"),
                                     code="stale")
         if refusal is None:
-            if to_status == rules.APPROVED:
-                application.approved_at = clock.now()
             if to_status == rules.RETURNED:
                 application.return_reason = reason
             application.move(to_status, current_user, note=reason)

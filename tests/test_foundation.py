@@ -216,7 +216,7 @@ def test_reference_data_is_loaded(app):
 def test_demo_has_every_status_and_reset_brings_it_back(app):
     runner = app.test_cli_runner()
     with app.app_context():
-        shown = {a.shown_status for a in db.session.execute(select(Application)).scalars()}
+        shown = {a.current_status for a in db.session.execute(select(Application)).scalars()}
         assert shown == {"draft", "submitted", "accepted", "approved", "cleared", "returned", "cancelled", "cleared_no_feedback"}
         before = db.session.execute(select(func.count(Application.id))).scalar()
         counter = db.session.get(Counter, "pre_entry").value

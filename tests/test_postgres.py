@@ -26,7 +26,7 @@ def test_queries_work_the_same_on_postgresql(pg_app):
         ).scalar_one()
         assert day.closes.strftime("%H:%M") == "16:30"
         overdue = db.session.execute(select(Application).where(Application.pre_entry_number.like("YTG%"))).scalars()
-        assert "cleared_no_feedback" in {a.shown_status for a in overdue}  # R17 computed, not stored
+        assert "cleared_no_feedback" in {a.current_status for a in overdue}  # R17 computed, not stored
         from models import Enterprise
 
         overdue_firm = Enterprise.by_code("1301960654")

@@ -13,7 +13,7 @@ import rules
 from rules import (
     ACCEPTED, ADVANCED, ADVANCED_CERTIFIED, APPROVED, CANCELLED, CLEARED, CLEARED_NO_FEEDBACK, DISHONEST,
     DRAFT, EXPORT, GENERAL, GENERAL_CERTIFIED, GENERAL_CREDIT, IMPORT, RETURNED, SUBMITTED,
-    ApplicationInput, DeclarationRecord, Deadline, EnterpriseInfo, GoodsItem, PortCalendar, Refusal,
+    ApplicationInput, DeclarationFacts, Deadline, EnterpriseInfo, GoodsRow, PortCalendar, Refusal,
     SubmissionContext, UnknownCalendarYear,
 )
 
@@ -66,7 +66,7 @@ def test_R11_generated_2026_working_days(day, working):
 def test_R13_generate_working_days_2026_details():
     days = rules.generate_working_days(2026)
     assert len(days) == 248
-    assert days[0] == rules.WorkingDay(date(2026, 1, 4), time(9, 0), time(16, 30))
+    assert days[0] == rules.OpeningHours(date(2026, 1, 4), time(9, 0), time(16, 30))
     assert days[-1].day == date(2026, 12, 31)
 
 
@@ -75,7 +75,7 @@ def test_R13_unknown_year_raises_unless_provisional():
         rules.generate_working_days(2027)
     provisional = rules.generate_working_days(2027, provisional=True, closes=time(17, 0))
     assert len(provisional) == 261                      # plain Mon-Fri
-    assert provisional[0] == rules.WorkingDay(date(2027, 1, 1), time(9, 0), time(17, 0))
+    assert provisional[0] == rules.OpeningHours(date(2027, 1, 1), time(9, 0), time(17, 0))
 
 
 def test_R13_build_port_calendar_matches_published_years():
@@ -419,7 +419,7 @@ def application(**changes):
         declarant=DECLARANT, consignee=CONSIGNEE, consignee_code="120109004Y", contact_name="张三",
         contact_mobile="13800138000", declaration_port="0400", entry_port="0400", transport_mode="5",
         start=D("2026-10-09 18:00"), reason_category="perishable", reason_text="冷冻海鲜需当晚通关",
-        direction=IMPORT, goods=[GoodsItem("蜜枣", "2006001000")], declaration_numbers=[], attachment_count=0)
+        direction=IMPORT, goods=[GoodsRow("蜜枣", "2006001000")], declaration_numbers=[], attachment_count=0)
     values.update(changes)
     return ApplicationInput(**values)
 
@@ -438,7 +438,7 @@ def test_submission_valid_application_passes():
 def test_submission_reports_every_problem_at_once():
     empty = application(consignee=None, consignee_code="", contact_name=" ", contact_mobile="",
                         declaration_port="", entry_port="", transport_mode="", start=None, reason_category="",
-                        reason_text="", direction="", goods=[GoodsItem("", "")])
+                        reason_text="", direction="", goods=[GoodsRow("", "")])
     assert codes(rules.validate_submission(empty, CONTEXT)) == [
         ("required", "consignee_code"), ("required", "contact_name"), ("required", "contact_mobile"),
         ("required", "declaration_port"), ("required", "entry_port"), ("required", "transport_mode"),
@@ -452,8 +452,8 @@ def test_submission_reports_every_problem_at_once():
 def test_submission_formats_and_code_tables():
     bad = application(consignee=None, consignee_code="120109004y", contact_mobile="12800138000",
                       declaration_port="9999", entry_port="04000", transport_mode="Q", reason_category="fun",
-                      direction="X", goods=[GoodsItem("蜜枣", "2006"), GoodsItem("糖", "2006003000"),
-                                            GoodsItem("", "2006002000")])
+                      direction="X", goods=[GoodsRow("蜜枣", "2006"), GoodsRow("糖", "2006003000"),
+                                            GoodsRow("", "2006002000")])
     assert codes(rules.validate_submission(bad, CONTEXT)) == [
         ("invalid.consignee_code", "consignee_code"), ("unknown.declaration_port", "declaration_port"),
         ("unknown.transport_mode", "transport_mode"), ("invalid.contact_mobile", "contact_mobile"),
@@ -583,33 +583,33 @@ def test_R4_R6_messages():
     ([4000], False), ([2000, 2000], False), ([4001], True), ([2000, 2000, 1], True)],
     ids=["R8-4000-one-row", "R8-4000-two-rows", "R8-4001", "R8-4001-three-rows"])
 def test_R8_goods_names_total(name_lengths, refused):
-    goods = [GoodsItem("枣" * n, "2006001000") for n in name_lengths]
+    goods = [GoodsRow("枣" * n, "2006001000") for n in name_lengths]
     expected = [("R8.names_too_long", "goods")] if refused else []
     assert codes(rules.validate_draft(application(goods=goods))) == expected
     assert codes(rules.validate_submission(application(goods=goods), CONTEXT)) == expected
 
 
 @pytest.mark.parametrize("row, existing_lengths, expected", [
-    (GoodsItem("蜜枣", "2006001000"), [], []),
-    (GoodsItem("枣" * 10, "2006001000"), [3990], []),
-    (GoodsItem("枣" * 11, "2006001000"), [3990], [("R8.names_too_long", "goods")]),
-    (GoodsItem("", "2006001000"), [], [("required.goods_name", "goods")]),
-    (GoodsItem("蜜枣", "2006"), [], [("invalid.hs_code", "goods")]),
-    (GoodsItem("蜜枣", "2006003000"), [], [("unknown.hs_code", "goods")]),
+    (GoodsRow("蜜枣", "2006001000"), [], []),
+    (GoodsRow("枣" * 10, "2006001000"), [3990], []),
+    (GoodsRow("枣" * 11, "2006001000"), [3990], [("R8.names_too_long", "goods")]),
+    (GoodsRow("", "2006001000"), [], [("required.goods_name", "goods")]),
+    (GoodsRow("蜜枣", "2006"), [], [("invalid.hs_code", "goods")]),
+    (GoodsRow("蜜枣", "2006003000"), [], [("unknown.hs_code", "goods")]),
 ], ids=["R8-row-ok", "R8-row-reaches-4000", "R8-row-passes-4000", "R8-row-no-name", "R8-row-hs-prefix",
         "R8-row-hs-not-in-catalogue"])
 def test_R8_check_goods_row(row, existing_lengths, expected):
-    existing = [GoodsItem("枣" * n, "2006001000") for n in existing_lengths]
+    existing = [GoodsRow("枣" * n, "2006001000") for n in existing_lengths]
     assert codes(rules.check_goods_row(row, existing, CONTEXT.hs_codes)) == expected
 
 
 def test_R8_check_goods_row_names_the_item():
-    [refusal] = rules.check_goods_row(GoodsItem("糖", ""), [GoodsItem("蜜枣", "2006001000")])
+    [refusal] = rules.check_goods_row(GoodsRow("糖", ""), [GoodsRow("蜜枣", "2006001000")])
     assert refusal.render() == "第2项商品缺少商品HS编码，请填写。"
 
 
 def test_R8_message_and_empty_list():
-    [refusal] = rules.validate_draft(application(goods=[GoodsItem("枣" * 4001, "2006001000")]))
+    [refusal] = rules.validate_draft(application(goods=[GoodsRow("枣" * 4001, "2006001000")]))
     assert refusal.render() == "商品名称所有字符长度相加不得超过4000字符，当前为4001字符，请精简商品名称。"
     [refusal] = rules.validate_submission(application(goods=[]), CONTEXT)
     assert (refusal.code, refusal.field, refusal.render()) == ("required", "goods", "请至少录入一项商品名称及HS编码。")
@@ -655,9 +655,9 @@ def test_R9_too_many_message():
 
 SUBMITTED_AT = D("2026-10-09 08:00")
 RECORDS = {
-    number(1): DeclarationRecord(number(1), "120109004Y", "0400", "0400", date(2026, 10, 9)),
-    number(2): DeclarationRecord(number(2), "91120000MA05K1234P", "0400", "0400", date(2026, 10, 10)),
-    number(3): DeclarationRecord(number(3), "130198004Y", "0100", "8000", date(2026, 10, 8)),
+    number(1): DeclarationFacts(number(1), "120109004Y", "0400", "0400", date(2026, 10, 9)),
+    number(2): DeclarationFacts(number(2), "91120000MA05K1234P", "0400", "0400", date(2026, 10, 10)),
+    number(3): DeclarationFacts(number(3), "130198004Y", "0100", "8000", date(2026, 10, 8)),
 }
 
 
@@ -880,8 +880,8 @@ def test_R16_cancel(status, now, allowed):
     (ACCEPTED, "2026-10-20 09:00", False, ACCEPTED),
     (CANCELLED, "2026-10-20 09:00", False, CANCELLED),
 ], ids=lambda v: str(v))
-def test_R17_effective_status(status, now, statement_sent, expected):
-    assert rules.effective_status(status, START, D(now), statement_sent) == expected
+def test_R17_current_status(status, now, statement_sent, expected):
+    assert rules.current_status(status, START, D(now), statement_sent) == expected
 
 
 def test_R17_overdue_before():

@@ -1,0 +1,100 @@
+"""Reference data and working calendars: loaders shared by the `flask` commands and the demo."""
+import csv
+import json
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import delete, select
+
+import rules
+from extensions import db
+from models import CalendarYear, HSCode, Port, Timetable, TransportMode, WorkingDay, bump_reference_data
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+def _read_csv(path):
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+def load_ports(path=DATA_DIR / "ports.csv"):
+    """Insert or update the ports of a CSV file (code,name,verified)."""
+    for row in _read_csv(path):
+        port = db.session.get(Port, row["code"]) or Port(code=row["code"])
+        port.name, port.name_verified = row["name"], row["verified"] == "yes"
+        db.session.add(port)
+
+
+def load_transport_modes(path=DATA_DIR / "transport_modes.csv"):
+    """Insert or update the transport-mode table (code,name,selectable)."""
+    for row in _read_csv(path):
+        mode = db.session.get(TransportMode, row["code"]) or TransportMode(code=row["code"])
+        mode.name, mode.selectable = row["name"], row["selectable"] == "yes"
+        db.session.add(mode)
+
+
+def import_hs(path):
+    """Insert or update HS catalogue lines from a CSV (code,name,note); return (loaded, rejected rows)."""
+    loaded, rejected = 0, []
+    existing = {line.code: line for line in db.session.execute(select(HSCode)).scalars()}
+    for number, row in enumerate(_read_csv(path), start=2):
+        code, name = (row.get("code") or "").strip(), (row.get("name") or "").strip()
+        if not rules.is_hs_code(code) or not name:
+            rejected.append(number)
+            continue
+        line = existing.get(code)
+        if line is None:
+            line = existing[code] = HSCode(code=code)
+            db.session.add(line)
+        line.name, line.note = name, (row.get("note") or "").strip()
+        loaded += 1
+    return loaded, rejected
+
+
+def load_timetables(path=DATA_DIR / "timetables_chongqing.json"):
+    """Insert or replace the operation timetables of a structured file (see data/README.md)."""
+    document = json.loads(Path(path).read_text(encoding="utf-8"))
+    published_on = date.fromisoformat(document["notice"]["date"])
+    for table in document["timetables"]:
+        old = db.session.execute(
+            select(Timetable).where(
+                Timetable.port_code == document["port_code"],
+                Timetable.mode == table["mode"],
+                Timetable.direction == table["direction"],
+            )
+        ).scalar_one_or_none()
+        timetable = old or Timetable(port_code=document["port_code"], mode=table["mode"], direction=table["direction"])
+        timetable.title = table["title"]
+        timetable.columns = table["columns"]
+        timetable.phases = table["phases"]
+        timetable.notes = table.get("notes", [])
+        timetable.totals = table.get("totals", [])
+        timetable.total_caption = table.get("total_caption", "")
+        timetable.publishers = table.get("publishers", "")
+        timetable.published_on = published_on
+        db.session.add(timetable)
+
+
+def load_reference_data():
+    """Load everything in data/: ports, transport modes, the sample HS catalogue, the Chongqing timetables."""
+    load_ports()
+    load_transport_modes()
+    db.session.flush()
+    import_hs(DATA_DIR / "hs_sample.csv")
+    load_timetables()
+    bump_reference_data()
+
+
+def generate_calendar(port_code, year, provisional=False):
+    """(Re)build a port's working days for a year; raises rules.UnknownCalendarYear for an unknown year."""
+    days = rules.generate_working_days(year, provisional=provisional)
+    db.session.execute(
+        delete(WorkingDay).where(
+            WorkingDay.port_code == port_code, WorkingDay.day >= date(year, 1, 1), WorkingDay.day <= date(year, 12, 31)
+        )
+    )
+    db.session.add_all(WorkingDay(port_code=port_code, day=d.day, opens=d.opens, closes=d.closes) for d in days)
+    covered = db.session.get(CalendarYear, (port_code, year)) or CalendarYear(port_code=port_code, year=year)
+    covered.provisional = provisional
+    db.session.add(covered)
+    return len(days)
