@@ -4,8 +4,6 @@
 does the same, then asks rules.check_submission with the facts models.submission_context gathers once, and moves
 the draft to 申报 (Application.move, as rules.TRANSITIONS allows).
 """
-import hashlib
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
@@ -18,6 +16,7 @@ from extensions import db
 from forms import ApplicationForm, StatementForm
 from models import (ROLE_ENTERPRISE, Application, Attachment, declaration_facts, reference_data,
                     submission_context)
+from uploads import attach, check_uploads, files_not_kept, uploaded_files
 from web import render_page, role_required, send_attachment
 
 bp = Blueprint("apply", __name__, url_prefix="/apply")
@@ -147,45 +146,6 @@ def submit_draft(page, application, data):
     db.session.commit()
     flash(gettext("申报成功，预录入编号 %(number)s，请等待海关受理。", number=application.pre_entry_number), "success")
     return redirect_to(application)
-
-
-def uploaded_files(field_name="attachments"):
-    """The non-empty files of a multiple file input."""
-    return [f for f in request.files.getlist(field_name) if f and f.filename]
-
-
-def check_uploads(files, existing, limit, field):
-    """R10 for each uploaded file: return (accepted (name, bytes) pairs, refusals naming each refused file)."""
-    accepted, refusals = [], []
-    too_many = rules.check_attachment_count(existing, len(files), limit, field=field)
-    if too_many:
-        return [], [too_many]
-    for upload in files:
-        content = upload.read(rules.MAX_PDF_BYTES + 1)
-        refusal = rules.check_pdf(upload.filename, content, field=field)
-        if refusal:
-            refusals.append(refusal)
-        else:
-            accepted.append((upload.filename, content))
-    return accepted, refusals
-
-
-def attach(application, files, kind):
-    """Keep the accepted files with the application."""
-    now = clock.now()
-    for filename, content in files:
-        application.attachments.append(
-            Attachment(kind=kind, filename=filename, size=len(content), sha256=hashlib.sha256(content).hexdigest(),
-                       uploaded_at=now, data=content)
-        )
-
-
-def files_not_kept(names, field="attachments"):
-    """Browsers cannot refill a file box: say which good files were not kept, so none vanish unnoticed."""
-    if not names:
-        return []
-    return [rules.Refusal(text=rules.N_("本次选择的文件 %(names)s 未保存，请修改上述问题后重新选择上传。"),
-                          params={"names": "、".join(names)}, code="upload.not_kept", field=field)]
 
 
 def stale_refusal():
