@@ -17,7 +17,7 @@ import clock
 import rules
 from extensions import db
 from forms import StatementForm
-from models import Enterprise, HSCode, Timetable, calendars_around, has_unfed_back, hs_lines, known_hs_codes
+from models import Enterprise, HSCode, Timetable, has_unfed_back, hs_lines, known_hs_codes, port_calendars
 from web import errors_by_field, say
 
 _ACTION = re.compile(r"([a-z_]{1,20})(?::([0-9]{1,4}))?")
@@ -220,7 +220,7 @@ class ApplicationPage:
         grade = rules.application_grade(data.declarant, data.consignee)
         if grade == rules.DISHONEST:
             return None
-        calendar = calendars_around([data.declaration_port], data.start)[data.declaration_port]
+        calendar = port_calendars([data.declaration_port])[data.declaration_port]
         same_port = data.declaration_port == data.entry_port
         result = rules.submission_deadline(data.start, calendar, same_port, grade)
         if isinstance(result, rules.Refusal):

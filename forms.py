@@ -16,6 +16,7 @@ from wtforms import (
 )
 
 import rules
+from fieldmarkup import FastMarkup
 from models import Application
 
 HOURS = [(f"{h:02d}", f"{h:02d}:00") for h in range(24)]
@@ -24,12 +25,17 @@ HOURS = [(f"{h:02d}", f"{h:02d}:00") for h in range(24)]
 class GoodsRowForm(Form):
     """A row of the goods list (no CSRF of its own: it lives inside ApplicationForm)."""
 
+    Meta = FastMarkup
+
     name = StringField(_l("商品名称"))
     hs_code = StringField(_l("商品HS编码"))
 
 
 class ApplicationForm(FlaskForm):
     """The 预约申请 form, field names as rules.ApplicationInput's."""
+
+    class Meta(FastMarkup):
+        pass
 
     version = HiddenField()
     consignee_code = StringField(_l("收发货人"), render_kw={"placeholder": _l("10位海关编码或18位社会信用代码"), "maxlength": 18})

@@ -1,6 +1,7 @@
 """Storage: the tables of the whole domain (../shared/DOMAIN.md) and the queries views share."""
 from datetime import timedelta
 
+from flask import g
 from flask_login import UserMixin
 from sqlalchemy import Index, UniqueConstraint, func, select
 from sqlalchemy.orm import deferred
@@ -60,7 +61,8 @@ class User(UserMixin, db.Model):
     display_name = db.Column(db.String(100), nullable=False, default="")
     role = db.Column(db.String(16), nullable=False)
     enterprise_id = db.Column(db.ForeignKey("enterprise.id"), nullable=True)
-    enterprise = db.relationship(Enterprise)
+    # Every page names the user's enterprise: load it with the user, in the same query.
+    enterprise = db.relationship(Enterprise, lazy="joined")
     ports = db.relationship("Port", secondary=user_ports)
 
     def set_password(self, password):
@@ -355,29 +357,29 @@ class StatusChange(db.Model):
     user = db.relationship(User)
 
 
-def calendars_around(port_codes, moment, days_before=rules.MAX_WALK_BACK_DAYS):
-    """The ports' working calendars (rules.PortCalendar) around an appointment starting at ``moment``: two queries."""
-    codes = sorted({code for code in port_codes if code})
-    if not codes:
-        return {}
-    first, last = (moment - timedelta(days=days_before)).date(), (moment + rules.WINDOW).date()
+def port_calendars(port_codes):
+    """The ports' whole working calendars (rules.PortCalendar), kept per process until bump_reference_data()."""
+    key = _generation()
+    calendars = {}
+    for code in sorted({code for code in port_codes if code}):
+        if (key, code) not in _calendar_cache:
+            _calendar_cache[(key, code)] = _read_calendar(code)
+        calendars[code] = _calendar_cache[(key, code)]
+    return calendars
+
+
+def _read_calendar(code):
+    # One query per port, all its years: a port has a few hundred working days a year, rules read a few of them.
     years = db.session.execute(
-        select(CalendarYear.port_code, CalendarYear.year, CalendarYear.provisional).where(CalendarYear.port_code.in_(codes))
-    ).all()
+        select(CalendarYear.year, CalendarYear.provisional).where(CalendarYear.port_code == code)).all()
     days = db.session.execute(
-        select(WorkingDay.port_code, WorkingDay.day, WorkingDay.opens, WorkingDay.closes).where(
-            WorkingDay.port_code.in_(codes), WorkingDay.day >= first, WorkingDay.day <= last
-        )
-    ).all()
-    return {
-        code: rules.PortCalendar(
-            port_code=code,
-            days={d.day: rules.OpeningHours(d.day, d.opens, d.closes) for d in days if d.port_code == code},
-            covered_years=frozenset(y.year for y in years if y.port_code == code),
-            provisional_years=frozenset(y.year for y in years if y.port_code == code and y.provisional),
-        )
-        for code in codes
-    }
+        select(WorkingDay.day, WorkingDay.opens, WorkingDay.closes).where(WorkingDay.port_code == code)).all()
+    return rules.PortCalendar(
+        port_code=code,
+        days={d.day: rules.OpeningHours(d.day, d.opens, d.closes) for d in days},
+        covered_years=frozenset(y.year for y in years),
+        provisional_years=frozenset(y.year for y in years if y.provisional),
+    )
 
 
 def has_unfed_back(enterprise_id):
@@ -418,7 +420,7 @@ def submission_context(data, declarant_id, consignee):
     codes = reference_data()
     return rules.SubmissionContext(
         now=clock.now(),
-        calendars=calendars_around([data.declaration_port, data.entry_port], data.start) if data.start else {},
+        calendars=port_calendars([data.declaration_port, data.entry_port]) if data.start else {},
         port_codes=codes.port_codes,
         transport_modes=codes.mode_codes,
         hs_codes=known_hs_codes(g.hs_code for g in data.goods),
@@ -438,27 +440,44 @@ class ReferenceData:
 
 
 _reference_cache = {}
+_calendar_cache = {}
+_cached_generation = [None]
 REFERENCE_GENERATION = "reference_data"
+
+
+def _generation():
+    """Which version of the reference tables this request sees: one primary-key read per request.
+
+    Ports, transport modes and working calendars change only when an administrator or a command changes them, and
+    each such change calls bump_reference_data(); every process keeps what it read until then.
+    """
+    if "reference_generation" not in g:
+        value = db.session.execute(select(Counter.value).where(Counter.name == REFERENCE_GENERATION)).scalar() or 0
+        g.reference_generation = (db.engine.url.render_as_string(), value)
+        if _cached_generation[0] != g.reference_generation:
+            # What was read for another version is never asked for again: let it go.
+            _reference_cache.clear()
+            _calendar_cache.clear()
+            _cached_generation[0] = g.reference_generation
+    return g.reference_generation
 
 
 def reference_data():
     """The ports and the selectable transport modes, read again only after bump_reference_data()."""
-    # One primary-key read tells whether another process (or an administrator) changed the tables since.
-    generation = db.session.execute(select(Counter.value).where(Counter.name == REFERENCE_GENERATION)).scalar() or 0
-    key = (db.engine.url.render_as_string(), generation)
+    key = _generation()
     if key not in _reference_cache:
         ports = tuple(db.session.execute(select(Port.code, Port.name).order_by(Port.code)).tuples())
         modes = tuple(db.session.execute(
             select(TransportMode.code, TransportMode.name).where(TransportMode.selectable).order_by(TransportMode.code)
         ).tuples())
-        _reference_cache.clear()
         _reference_cache[key] = ReferenceData(ports, modes)
     return _reference_cache[key]
 
 
 def bump_reference_data():
-    """Tell every process that ports or transport modes changed (call in the transaction that changed them)."""
+    """Tell every process that ports, transport modes or calendars changed (in the transaction that changed them)."""
     Counter.next(REFERENCE_GENERATION)
+    g.pop("reference_generation", None)
 
 
 class ApplicationSearch:

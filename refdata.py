@@ -97,4 +97,5 @@ def generate_calendar(port_code, year, provisional=False):
     covered = db.session.get(CalendarYear, (port_code, year)) or CalendarYear(port_code=port_code, year=year)
     covered.provisional = provisional
     db.session.add(covered)
+    bump_reference_data()
     return len(days)

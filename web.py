@@ -4,8 +4,8 @@ from functools import wraps
 from io import BytesIO
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, render_template, request, send_file
-from flask_babel import get_locale, gettext
+from flask import abort, current_app, g, render_template, request, send_file
+from flask_babel import get_locale, get_translations, gettext
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
@@ -128,9 +128,26 @@ def _template_globals():
     }
 
 
+def _translations():
+    # Flask-Babel finds the catalogue anew for each of a page's hundred strings; once per request and locale is
+    # enough (the locale object changes only if something forces another one).
+    cached = getattr(g, "_page_translations", None)
+    if cached is None or cached[0] is not getattr(g, "babel_locale", None):
+        locale = get_locale()
+        cached = g._page_translations = (locale, get_translations())
+    return cached[1]
+
+
 def register(app):
-    """Bind error pages and template globals to the app."""
+    """Bind error pages, template globals and the templates' gettext to the app."""
     app.context_processor(_template_globals)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
 
     @app.errorhandler(403)
     def forbidden(error):

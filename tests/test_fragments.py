@@ -1,0 +1,110 @@
+"""Fragments and page cost (issue 14): each htmx helper gets its part alone; fast field markup equals WTForms'."""
+import re
+
+import pytest
+from wtforms.fields.core import Label
+from wtforms.meta import DefaultMeta
+
+import rules
+from extensions import db
+from forms import ApplicationForm
+from models import Application, reference_data
+from tests.test_apply import csrf, form_data, stored
+
+
+def hx(client, target, **data):
+    """A helper request as htmx sends it: only the fields its part needs, the CSRF token in a header."""
+    token = csrf(client, "/apply/new")
+    return client.post("/apply/new", data=data,
+                       headers={"HX-Request": "true", "HX-Target": target, "X-CSRFToken": token})
+
+
+def test_hs_picker_htmx_answer_is_the_picker_alone(general):
+    response = hx(general, "hs-picker", action="hs_search", new_hs_code="2006")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<div id="hs-picker">')
+    assert "2006001000" in body and "<html" not in body and 'name="contact_name"' not in body
+    assert "HX-Target" in response.headers["Vary"]
+
+
+def test_hs_picker_without_js_answers_the_whole_page(general):
+    data = form_data(general, action="hs_search", new_hs_code="2006")
+    body = general.post("/apply/new", data=data).get_data(as_text=True)
+    assert "<html" in body and 'id="hs-picker"' in body and "2006001000" in body
+    assert 'value="张三"' in body  # what was typed stays
+
+
+@pytest.mark.parametrize("target, data, inside, outside", [
+    ("consignee-info", {"action": "lookup", "consignee_code": "1201960456"}, "天津华映光电", 'name="contact_name"'),
+    ("schedule-info", {"action": "schedule", "consignee_code": "1201960456", "declaration_port": "8000",
+                       "entry_port": "8000", "start_date": "2026-11-25", "start_hour": "18"}, "2026-11-25",
+     'name="consignee_code"'),
+    ("goods-block", {"action": "add_goods", "new_hs_code": "2006001000", "new_goods_name": "蜜枣"}, "蜜枣",
+     'name="contact_name"'),
+    ("numbers-block", {"action": "add_number", "new_declaration_number": "123456789012345678"},
+     "123456789012345678", 'name="contact_name"'),
+])
+def test_each_helper_redraws_only_its_part(general, target, data, inside, outside):
+    body = hx(general, target, **data).get_data(as_text=True)
+    assert re.match(rf'<(div|span|td) id="{target}"', body.lstrip())
+    assert inside in body and outside not in body and "<html" not in body
+
+
+def _fields(form):
+    for field in form:
+        if field.type == "FieldList":
+            for entry in field:
+                yield from (_fields(entry.form) if entry.type == "FormField" else [entry])
+        else:
+            yield field
+
+
+@pytest.mark.parametrize("source", ["blank", "stored", "typed"])
+def test_fast_field_markup_is_byte_for_byte_wtforms(app, source):
+    """fieldmarkup.FastMarkup only saves time: every field, with every kind of argument, renders as WTForms does."""
+    with app.test_request_context(method="POST", data={
+        "consignee_code": '<b>"x"&\'', "contact_name": "张三", "declaration_port": "8000", "start_hour": "07",
+        "reason_text": "a\r\n<script>", "goods-0-name": "蜜枣 & <枣>", "goods-0-hs_code": "2006001000",
+        "declaration_numbers-0": "123"}):
+        form = ApplicationForm(formdata=None) if source != "typed" else ApplicationForm()
+        form.set_choices(reference_data())
+        if source == "stored":
+            form.load(db.session.execute(db.select(Application).where(Application.goods.any())).scalars().first())
+        meta = DefaultMeta()
+        for field in _fields(form):
+            for kwargs in ({}, {"readonly": True, "disabled": False, "size": 20},
+                           {"hx-post": "/a?b=1&c=2", "data_enter": "x", "aria-label": "时", "autofocus": False},
+                           {"type": "hidden"}):
+                assert str(field(**kwargs)) == str(meta.render_field(field, kwargs)), (field.name, kwargs)
+            assert str(field.label()) == str(Label.__call__(field.label)), field.name
+
+
+def test_static_files_are_versioned_cached_and_compressed(client):
+    page = client.get("/login", headers={"Accept-Encoding": "gzip"})
+    assert page.headers.get("Content-Encoding") == "gzip"
+    html = client.get("/login").get_data(as_text=True)
+    css = re.search(r'href="(/static/[^"]+\?v=[0-9a-f]{12})"', html).group(1)
+    response = client.get(css)
+    assert response.status_code == 200
+    assert response.cache_control.max_age == 365 * 24 * 3600 and response.cache_control.immutable
+
+
+def test_reference_data_is_read_again_after_a_change(app):
+    """Ports are cached per process until bump_reference_data(); a renamed port shows on the next request."""
+    from models import Port, bump_reference_data
+
+    with app.app_context():
+        before = dict(reference_data().ports)["8000"]
+        db.session.get(Port, "8000").name = "渝关（改）"
+        db.session.commit()
+        assert dict(reference_data().ports)["8000"] == before  # not re-read: nothing said it changed
+        bump_reference_data()
+        db.session.commit()
+        assert dict(reference_data().ports)["8000"] == "渝关（改）"
+
+
+def test_submit_gathers_its_facts_and_submits(general, app):
+    response = general.post("/apply/new", data=form_data(general, action="submit"))
+    assert response.status_code == 303
+    assert stored(app).status == rules.SUBMITTED
