@@ -7,10 +7,11 @@ the part needs and gets that part alone, rendered from the same named block of t
 import dataclasses
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Callable
 
 from flask import url_for
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 import clock
@@ -97,9 +98,18 @@ class Helper:
             attrs["hx-params"] = ",".join(("action",) + self.sends)
         return attrs
 
+    def hx_markup(self, url):
+        """hx() as the attribute markup of a button, made once per helper and URL (a page draws dozens)."""
+        return _hx_markup(self, url)
+
     def on_change(self, url, trigger="change"):
         """The htmx attributes that run this helper when a field changes (the field is not a button)."""
         return {**self.hx(url), "hx-trigger": trigger, "hx-vals": '{"action": "%s"}' % self.name}
+
+
+@lru_cache(maxsize=4096)
+def _hx_markup(helper, url):
+    return Markup("".join(f' {name}="{escape(value)}"' for name, value in helper.hx(url).items()))
 
 
 HELPERS = {helper.name: helper for helper in (
@@ -147,10 +157,16 @@ class ApplicationPage:
         self.user = user
         self.refusals = list(refusals)
         self.focus = focus
-        self.statement_form = statement_form or StatementForm(formdata=None)
+        if statement_form is not None:
+            self.__dict__["statement_form"] = statement_form
         self.declarant = application.declarant if application else user.enterprise
         self.owner = application is None or application.declarant_id == user.enterprise_id
         self.editable = self.owner and (application is None or rules.can_edit(application.status))
+
+    @cached_property
+    def statement_form(self):
+        """情况说明's form, empty (only the page that shows it builds it)."""
+        return StatementForm(formdata=None)
 
     @cached_property
     def consignee(self):

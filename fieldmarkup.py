@@ -2,14 +2,14 @@
 
 WTForms renders each attribute through ``Markup.format`` and reads a field's flags with ``dir()``; on the
 application page that was most of the page's cost (a select of 24 hours took 0.4 ms). ``FastMarkup`` is a form
-``Meta`` that renders text, hidden and textarea inputs and plain selects itself, attribute for attribute as
+``Meta`` that renders text, hidden, radio and textarea inputs and plain selects itself, attribute for attribute as
 WTForms would (sorted, boolean attributes bare, values escaped), and hands any other widget back to WTForms.
 tests/test_foundation.py compares both renderings field by field.
 """
 from markupsafe import Markup, escape
 from wtforms.fields.core import Label
 from wtforms.meta import DefaultMeta
-from wtforms.widgets import HiddenInput, Select, TextArea, TextInput
+from wtforms.widgets import HiddenInput, RadioInput, Select, TextArea, TextInput
 
 
 def _key(key):
@@ -47,6 +47,12 @@ def _input(widget, field, attrs):
     return Markup(f"<input {attributes(_with_flags(widget, field, attrs))}>")
 
 
+def _radio(widget, field, attrs):
+    if field.checked:
+        attrs["checked"] = True
+    return _input(widget, field, attrs)
+
+
 def _textarea(widget, field, attrs):
     attrs.setdefault("id", field.id)
     attrs["name"] = field.name
@@ -75,7 +81,7 @@ def _select(widget, field, attrs):
     return Markup("".join(html))
 
 
-_RENDERERS = {TextInput: _input, HiddenInput: _input, TextArea: _textarea}
+_RENDERERS = {TextInput: _input, HiddenInput: _input, RadioInput: _radio, TextArea: _textarea}
 
 
 class FastLabel(Label):

@@ -1,7 +1,7 @@
 """Storage: the tables of the whole domain (../shared/DOMAIN.md) and the queries views share."""
+import time
 from datetime import timedelta
 
-from flask import g
 from flask_login import UserMixin
 from sqlalchemy import Index, UniqueConstraint, func, select
 from sqlalchemy.orm import deferred
@@ -410,9 +410,9 @@ def hs_lines(prefix):
     """The catalogue lines under an HS prefix (rules.hs_prefix), first rules.HS_PICKER_LINES of them."""
     # A range, not LIKE: SQLite uses the primary key's index for it, and codes are digits, all below "~".
     return db.session.execute(
-        select(HSCode).where(HSCode.code >= prefix, HSCode.code < prefix + "~").order_by(HSCode.code)
-        .limit(rules.HS_PICKER_LINES)
-    ).scalars().all()
+        select(HSCode.code, HSCode.name, HSCode.note).where(HSCode.code >= prefix, HSCode.code < prefix + "~")
+        .order_by(HSCode.code).limit(rules.HS_PICKER_LINES)
+    ).all()
 
 
 def submission_context(data, declarant_id, consignee):
@@ -442,24 +442,29 @@ class ReferenceData:
 _reference_cache = {}
 _calendar_cache = {}
 _cached_generation = [None]
+_generation_seen = {}
+GENERATION_TTL_SECONDS = 1.0
 REFERENCE_GENERATION = "reference_data"
 
 
 def _generation():
-    """Which version of the reference tables this request sees: one primary-key read per request.
+    """Which version of the reference tables this process sees: (database, generation), read at most once a second.
 
     Ports, transport modes and working calendars change only when an administrator or a command changes them, and
-    each such change calls bump_reference_data(); every process keeps what it read until then.
+    each such change calls bump_reference_data(): this process sees it at once, other processes within a second,
+    and no request pays a query to find out that nothing changed.
     """
-    if "reference_generation" not in g:
+    url = db.engine.url
+    seen = _generation_seen.get(url)
+    if seen is None or time.monotonic() - seen[1] > GENERATION_TTL_SECONDS:
         value = db.session.execute(select(Counter.value).where(Counter.name == REFERENCE_GENERATION)).scalar() or 0
-        g.reference_generation = (db.engine.url.render_as_string(), value)
-        if _cached_generation[0] != g.reference_generation:
+        seen = _generation_seen[url] = ((url, value), time.monotonic())
+        if _cached_generation[0] != seen[0]:
             # What was read for another version is never asked for again: let it go.
             _reference_cache.clear()
             _calendar_cache.clear()
-            _cached_generation[0] = g.reference_generation
-    return g.reference_generation
+            _cached_generation[0] = seen[0]
+    return seen[0]
 
 
 def reference_data():
@@ -477,7 +482,7 @@ def reference_data():
 def bump_reference_data():
     """Tell every process that ports, transport modes or calendars changed (in the transaction that changed them)."""
     Counter.next(REFERENCE_GENERATION)
-    g.pop("reference_generation", None)
+    _generation_seen.pop(db.engine.url, None)
 
 
 class ApplicationSearch:

@@ -130,9 +130,10 @@ def _template_globals():
 
 def _translations():
     # Flask-Babel finds the catalogue anew for each of a page's hundred strings; once per request and locale is
-    # enough (the locale object changes only if something forces another one).
+    # enough (its locale object, kept in g._flask_babel, changes only if something forces another one).
+    babel_state = getattr(g, "_flask_babel", None)
     cached = getattr(g, "_page_translations", None)
-    if cached is None or cached[0] is not getattr(g, "babel_locale", None):
+    if cached is None or babel_state is None or cached[0] is not getattr(babel_state, "babel_locale", None):
         locale = get_locale()
         cached = g._page_translations = (locale, get_translations())
     return cached[1]

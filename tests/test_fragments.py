@@ -72,7 +72,8 @@ def test_fast_field_markup_is_byte_for_byte_wtforms(app, source):
         if source == "stored":
             form.load(db.session.execute(db.select(Application).where(Application.goods.any())).scalars().first())
         meta = DefaultMeta()
-        for field in _fields(form):
+        fields = list(_fields(form)) + list(form.direction)  # the radio buttons, one by one
+        for field in fields:
             for kwargs in ({}, {"readonly": True, "disabled": False, "size": 20},
                            {"hx-post": "/a?b=1&c=2", "data_enter": "x", "aria-label": "时", "autofocus": False},
                            {"type": "hidden"}):
