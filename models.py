@@ -170,6 +170,8 @@ class Application(db.Model):
     declarant = db.relationship(Enterprise, foreign_keys=[declarant_id])
     declaration_port_ref = db.relationship(Port, foreign_keys=[declaration_port], viewonly=True)
     entry_port_ref = db.relationship(Port, foreign_keys=[entry_port], viewonly=True)
+    transport_mode_ref = db.relationship(TransportMode, primaryjoin="foreign(Application.transport_mode) == TransportMode.code",
+                                         viewonly=True)
     consignee = db.relationship(Enterprise, foreign_keys=[consignee_id])
     goods = db.relationship("GoodsItem", order_by="GoodsItem.position", cascade="all, delete-orphan")
     declaration_numbers = db.relationship(

@@ -7,7 +7,7 @@ from sqlalchemy import or_, select
 import clock
 import rules
 from extensions import db
-from models import ROLE_CUSTOMS, Application, TransportMode
+from models import ROLE_CUSTOMS, Application
 from web import role_required, say, send_attachment
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -81,9 +81,8 @@ def detail(application_id):
         error = say(refusal)
     choices = {key: label for key, (to_status, label) in DECISIONS.items()
                if to_status in rules.CUSTOMS_MOVES.get(application.status, ())}
-    mode = db.session.get(TransportMode, application.transport_mode) if application.transport_mode else None
     return render_template("review/detail.html", application=application, choices=choices, error=error,
-                           reason=request.form.get("reason", ""), transport_mode_name=mode.name if mode else ""), (400 if error else 200)
+                           reason=request.form.get("reason", "")), (400 if error else 200)
 
 
 @bp.route("/<int:application_id>/files/<int:attachment_id>")
