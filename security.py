@@ -79,13 +79,13 @@ def password_matches(user, password):
     return user.check_password(password)
 
 
-def _fresh_session():
-    lang = session.get("lang")
+def _fresh_session(keep=("lang",)):
+    kept = {key: session[key] for key in keep if key in session}
     session.clear()
-    # Flask-WTF keeps the request's token in g too; dropping both makes the next form get a new one.
-    g.pop("csrf_token", None)
-    if lang:
-        session["lang"] = lang
+    session.update(kept)
+    if "csrf_token" not in kept:
+        # Flask-WTF keeps the request's token in g too; dropping both makes the next form get a new one.
+        g.pop("csrf_token", None)
 
 
 def start_session(user):
@@ -95,10 +95,11 @@ def start_session(user):
     session["auth_at"] = session["seen_at"] = _seconds(utcnow())
 
 
-def end_session():
-    """Log out of this session and forget everything in it but the language."""
+def end_session(keep_csrf_token=False):
+    """Log out of this session and forget everything in it but the language (and, when a session times out,
+    the CSRF token: the form the user sends next then reaches the login page, not a CSRF refusal)."""
     logout_user()
-    _fresh_session()
+    _fresh_session(("lang", "csrf_token") if keep_csrf_token else ("lang",))
 
 
 def session_ended(state, now, idle_minutes, lifetime_hours):
@@ -117,7 +118,7 @@ def check_session():
     config = current_app.config
     ended = session_ended(session, now, config["SESSION_IDLE_MINUTES"], config["SESSION_LIFETIME_HOURS"])
     if ended:
-        end_session()
+        end_session(keep_csrf_token=True)
     elif now - session["seen_at"] >= TOUCH_EVERY:
         session["seen_at"] = now
     return ended
