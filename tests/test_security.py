@@ -442,3 +442,14 @@ def test_with_javascript_too_many_files_are_caught_before_sending_and_the_form_s
         assert violations == []
     finally:
         context.close()
+
+
+def test_on_postgresql_a_nul_byte_is_a_400_and_the_throttle_counts(pg_app, moment):
+    client = pg_app.test_client()
+    response = log_in(client, "demo\x00general", WRONG)
+    assert response.status_code == 400 and "用户名不能包含控制字符" in text(response)
+    for _ in range(20):
+        log_in(client, "demo-general", WRONG)
+    assert log_in(client, "demo-general").status_code == 429
+    moment.advance(seconds=61)
+    assert log_in(client, "demo-general").status_code == 303
