@@ -5,6 +5,7 @@ from pathlib import Path
 
 from babel import Locale
 from flask import Flask, session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as settings
 from extensions import babel, csrf, db, login_manager, migrate
@@ -34,6 +35,10 @@ def create_app(config=None):
     app.config["WTF_I18N_ENABLED"] = False
     if config:
         app.config.update(config)
+
+    if app.config.get("PROXY_COUNT"):
+        # Behind nginx: the client's address (login throttling) and scheme (Secure cookie, HSTS) from its headers.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
 
     # pypdf narrates every flaw of a hostile upload; rules.check_pdf already turns them into one refusal.
     logging.getLogger("pypdf").setLevel(logging.ERROR)

@@ -29,6 +29,15 @@ def _database_url(instance_path):
     return url
 
 
+def _flag(name, default="0"):
+    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _number(name, default):
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
 def from_environment(instance_path):
     """Build the app's configuration from the environment."""
     return {
@@ -46,5 +55,16 @@ def from_environment(instance_path):
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Set SESSION_COOKIE_SECURE=1 where the site is served over HTTPS, so the cookie never travels in clear.
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE"),
+        # A session ends after this long without a request, and this long after login whatever happens.
+        "SESSION_IDLE_MINUTES": _number("SESSION_IDLE_MINUTES", 30),
+        "SESSION_LIFETIME_HOURS": _number("SESSION_LIFETIME_HOURS", 12),
+        # Wrong passwords allowed per (count, seconds) window before login is refused without checking:
+        # per typed user name, and per address (higher: an office may share one address).
+        "LOGIN_LIMITS_PER_ACCOUNT": [(20, 60), (100, 3600)],
+        "LOGIN_LIMITS_PER_ADDRESS": [(50, 60), (300, 3600)],
+        # How many proxies (nginx…) stand in front and set X-Forwarded-For/-Proto; 0 trusts no such header.
+        "PROXY_COUNT": _number("PROXY_COUNT", 0),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }

@@ -1,9 +1,11 @@
 """Storage: the tables of the whole domain (../shared/DOMAIN.md) and the queries views share."""
+import hmac
+import secrets
 import time
 from datetime import timedelta
 
 from flask_login import UserMixin
-from sqlalchemy import Index, UniqueConstraint, func, select
+from sqlalchemy import Index, UniqueConstraint, delete, func, select, true
 from sqlalchemy.orm import deferred
 from sqlalchemy.orm.attributes import flag_modified
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -52,6 +54,11 @@ class Enterprise(db.Model):
         return db.session.execute(select(cls).where(column == code)).scalar_one_or_none()
 
 
+def new_session_token():
+    """A fresh random token that a user's sessions must carry (see User.get_id)."""
+    return secrets.token_hex(16)
+
+
 class User(UserMixin, db.Model):
     """A person who logs in: an enterprise operator, a customs officer or a port administrator."""
 
@@ -61,15 +68,83 @@ class User(UserMixin, db.Model):
     display_name = db.Column(db.String(100), nullable=False, default="")
     role = db.Column(db.String(16), nullable=False)
     enterprise_id = db.Column(db.ForeignKey("enterprise.id"), nullable=True)
+    # Every session carries this token in its user id; a new token ends all of them at once.
+    session_token = db.Column(db.String(32), nullable=False, default=new_session_token, server_default="")
+    active = db.Column(db.Boolean, nullable=False, default=True, server_default=true())
     # Every page names the user's enterprise: load it with the user, in the same query.
     enterprise = db.relationship(Enterprise, lazy="joined")
     ports = db.relationship("Port", secondary=user_ports)
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def get_id(self):
+        """The id a session keeps: "<id>:<session token>", so a session outlives neither logout nor a new password."""
+        return f"{self.id}:{self.session_token}"
+
+    @classmethod
+    def by_session_id(cls, session_id):
+        """The active user a session's id names, if its token is still the user's; else None."""
+        user_id, _, token = (session_id or "").partition(":")
+        if not user_id.isdigit() or len(user_id) > 18 or not token:
+            return None
+        user = db.session.get(cls, int(user_id))
+        if user is None or not user.active or not hmac.compare_digest(user.session_token, token):
+            return None
+        return user
+
+    @classmethod
+    def by_username(cls, username):
+        return db.session.execute(select(cls).where(cls.username == username)).scalar_one_or_none()
+
+    def end_sessions(self):
+        """End every session of this user, in every browser (logout, password change, disabling)."""
+        self.session_token = new_session_token()
+
+    def disable(self):
+        """Stop this user from logging in, and end the sessions already open."""
+        self.active = False
+        self.end_sessions()
 
     def set_password(self, password):
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password):
         return check_password_hash(self.password_hash, password)
+
+
+class LoginFailure(db.Model):
+    """A wrong password, kept for a while to throttle guessing (security.login_wait).
+
+    Keyed by the typed user name (known or not, so the count cannot tell which names exist) and the address.
+    A table rather than Flask-Limiter: every server process (gunicorn workers, several machines) already shares
+    the database, whereas Flask-Limiter shares counts across processes only through an extra service
+    (Redis, Memcached or MongoDB) that this site does not otherwise need.
+    """
+
+    id = db.Column(db.Integer, primary_key=True)
+    username = db.Column(db.String(64), nullable=False)
+    address = db.Column(db.String(64), nullable=False)
+    at = db.Column(db.DateTime, nullable=False)
+    __table_args__ = (
+        Index("ix_login_failure_username_at", "username", "at"),
+        Index("ix_login_failure_address_at", "address", "at"),
+        Index("ix_login_failure_at", "at"),
+    )
+
+    @classmethod
+    def times(cls, column, value, since):
+        """When the failures for this user name or address since ``since`` happened, oldest first."""
+        return db.session.execute(
+            select(cls.at).where(getattr(cls, column) == value, cls.at > since).order_by(cls.at)
+        ).scalars().all()
+
+    @classmethod
+    def record(cls, username, address, at, keep_since):
+        """Keep one failure, and forget those older than any throttling window."""
+        db.session.execute(delete(cls).where(cls.at <= keep_since))
+        db.session.add(cls(username=username[:64], address=address[:64], at=at))
 
 
 class Port(db.Model):

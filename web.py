@@ -4,26 +4,21 @@ from functools import wraps
 from io import BytesIO
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, g, render_template, request, send_file
+from flask import abort, current_app, g, render_template, request, send_file, session
 from flask_babel import get_locale, get_translations, gettext
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
 import clock
 import rules
-from extensions import db, login_manager
-from models import ROLE_ADMIN, ROLE_CUSTOMS, ROLE_ENTERPRISE, Attachment, User
+from extensions import db
+from models import ROLE_ADMIN, ROLE_CUSTOMS, ROLE_ENTERPRISE, Attachment
 
 ROLE_LABELS = {
     ROLE_ENTERPRISE: rules.N_("企业操作员"),
     ROLE_CUSTOMS: rules.N_("海关审核"),
     ROLE_ADMIN: rules.N_("口岸管理员"),
 }
-
-
-@login_manager.user_loader
-def load_user(user_id):
-    return db.session.get(User, int(user_id))
 
 
 def role_required(*roles):
@@ -112,6 +107,58 @@ def render_page(template, parts, status=200, **context):
     return response
 
 
+# htmx 1.9 runs under this policy once its inline indicator style and eval are switched off (base.html's
+# htmx-config meta); no template has inline script or style.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                           "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                           "object-src 'none'")
+# A stored upload is the uploader's content: never run it as a page of this site, even if opened in place.
+DOWNLOAD_POLICY = "default-src 'none'; sandbox"
+
+
+def security_headers(response):
+    """Headers every response carries: what may run and frame it, no sniffing, no referrer off site."""
+    headers = response.headers
+    download = (headers.get("Content-Disposition") or "").startswith("attachment")
+    headers.setdefault("Content-Security-Policy", DOWNLOAD_POLICY if download else CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    # A logged-in page must not stay in a shared browser's cache, or the next person's Back button shows it.
+    if "_user_id" in session and request.endpoint != "static":
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def upload_limits(existing=0, limit=rules.MAX_ATTACHMENTS):
+    """The data-* attributes with which static/js/upload-limits.js checks a file box before the form is sent."""
+    return {
+        "data-max-files": max(limit - existing, 0),
+        "data-max-file-bytes": rules.MAX_PDF_BYTES,
+        "data-max-request-bytes": current_app.config["MAX_CONTENT_LENGTH"],
+        "data-too-many": gettext("最多还能上传%(count)s个PDF文件，本次选择了{n}个，请减少后再上传。", count=max(limit - existing, 0)),
+        "data-too-big": gettext("文件 {name} 大小为 {size}M，超过单个文件4M的上限，请压缩或拆分后再上传。"),
+        "data-too-much": gettext("所选文件共 {size}M，超过每次提交 %(limit)sM 的上限，请分几次上传。",
+                                 limit=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)),
+    }
+
+
+def too_large_facts():
+    """What a 413 page says: the size sent and which limit it passed (the whole request, or one typed field)."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    sent = request.content_length
+    mb = 1024 * 1024
+    return {
+        "request_too_large": bool(sent and limit and sent > limit),
+        "sent_mb": round((sent or 0) / mb, 1),
+        "limit_mb": limit // mb if limit else 0,
+        "file_mb": rules.MAX_PDF_BYTES // mb,
+        "max_files": rules.MAX_ATTACHMENTS,
+    }
+
+
 def _template_globals():
     # Babel spells Chinese zh_Hans_CN; the site and its switch say zh_CN.
     lang = "en" if str(get_locale() or "").startswith("en") else "zh_CN"
@@ -125,6 +172,7 @@ def _template_globals():
         "html_lang": "zh-CN" if lang == "zh_CN" else lang,
         "languages": current_app.config["LANGUAGES"],
         "demo_mode": current_app.config.get("DEMO_MODE"),
+        "upload_limits": upload_limits,
     }
 
 
@@ -149,6 +197,7 @@ def register(app):
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    app.after_request(security_headers)
 
     @app.errorhandler(403)
     def forbidden(error):
@@ -160,7 +209,7 @@ def register(app):
 
     @app.errorhandler(413)
     def too_large(error):
-        return render_template("errors/413.html"), 413
+        return render_template("errors/413.html", **too_large_facts()), 413
 
     @app.errorhandler(500)
     def server_error(error):

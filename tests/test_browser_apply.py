@@ -20,7 +20,8 @@ def press_enter_or_click(page, field, button_name):
 def settled(page):
     """Wait until htmx has finished swapping (it moves focus to the autofocus field while settling)."""
     if page.js_enabled:
-        page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+        # A function, not an expression: Playwright evaluates a bare expression with eval, which the CSP refuses.
+        page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
 
 
 def fill_application(page, tmp_path, start_date="2026-11-25", start_hour="18"):
