@@ -11,6 +11,7 @@ from models import (
     ROLE_ADMIN,
     ROLE_CUSTOMS,
     ROLE_ENTERPRISE,
+    ROLE_SITE_ADMIN,
     Announcement,
     Application,
     Counter,
@@ -44,7 +45,8 @@ DEMO_ACCOUNTS = {
     "demo-overdue": DemoAccount(ROLE_ENTERPRISE, "overdue", rules.N_("有通关完成未反馈的申请：不能新增（R6、R17）")),
     "demo-consignee": DemoAccount(ROLE_ENTERPRISE, "consignee", rules.N_("收发货人：按B-收发货人查询，只读查看")),
     "demo-customs": DemoAccount(ROLE_CUSTOMS, None, rules.N_("海关审核员：受理、预约成功、退单")),
-    "demo-admin": DemoAccount(ROLE_ADMIN, None, rules.N_("口岸管理员")),
+    "demo-admin": DemoAccount(ROLE_ADMIN, None, rules.N_("口岸管理员：本口岸的工作日历、作业时间表、公告")),
+    "demo-site-admin": DemoAccount(ROLE_SITE_ADMIN, None, rules.N_("系统管理员：所有口岸，企业、用户、商品归类表、站点设置")),
 }
 CALENDAR_PORTS = ("0100", "0200", "0400", "8000")
 # 2027 is not in the holiday table yet: two ports publish a provisional calendar, Chongqing publishes none.

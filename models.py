@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 import clock
 import rules
 from extensions import db
-from rules import ROLE_ADMIN, ROLE_CUSTOMS, ROLE_ENTERPRISE  # noqa: F401 (the roles views check)
+from rules import ROLE_ADMIN, ROLE_CUSTOMS, ROLE_ENTERPRISE, ROLE_SITE_ADMIN  # noqa: F401 (the roles views check)
 
 user_ports = db.Table(
     "user_port",
@@ -621,3 +621,30 @@ def deletable_drafts(enterprise_id, ids):
         )
     ).scalars().all()
     return [a for a in found if rules.can_delete(a.status)]
+
+
+class AuditEntry(db.Model):
+    """操作日志: one administrative change — who, when, what, and the values before and after (JSON text)."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    at = db.Column(db.DateTime, nullable=False, index=True)
+    user_id = db.Column(db.ForeignKey("user.id"), nullable=True)
+    action = db.Column(db.String(64), nullable=False)
+    target_type = db.Column(db.String(32), nullable=False, default="")
+    target_id = db.Column(db.String(64), nullable=False, default="")
+    port_code = db.Column(db.String(4), nullable=True, index=True)
+    before = db.Column(db.Text, nullable=False, default="")
+    after = db.Column(db.Text, nullable=False, default="")
+    user = db.relationship(User)
+
+
+def audit(user, action, target_type="", target_id="", before=None, after=None, port_code=None):
+    """Record an administrative change in the same transaction as the change itself."""
+    import json
+
+    def as_text(value):
+        return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+    db.session.add(AuditEntry(at=clock.now(), user_id=user.id if user else None, action=action,
+                              target_type=target_type, target_id=str(target_id), port_code=port_code,
+                              before=as_text(before), after=as_text(after)))

@@ -846,6 +846,14 @@ def check_submission(a: ApplicationInput, ctx: SubmissionContext) -> list[Refusa
 # Who acts on an application. A status change is made by the declarant enterprise, by customs, or by the
 # clock alone (R17's overdue feedback is read from the time, never stored).
 ROLE_ENTERPRISE, ROLE_CUSTOMS, ROLE_ADMIN = "enterprise", "customs", "admin"
+# 系统管理员: everything a port administrator (ROLE_ADMIN, 口岸管理员) may do, for every port, and the registry.
+ROLE_SITE_ADMIN = "site_admin"
+ADMIN_ROLES = (ROLE_ADMIN, ROLE_SITE_ADMIN)
+
+
+def may_administer_port(role, own_ports, port_code) -> bool:
+    """A site administrator runs every port; a port administrator only the ports assigned to them."""
+    return role == ROLE_SITE_ADMIN or (role == ROLE_ADMIN and port_code in set(own_ports))
 BY_CLOCK = "clock"
 
 

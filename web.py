@@ -8,16 +8,18 @@ from flask import abort, current_app, g, render_template, request, send_file, se
 from flask_babel import get_locale, get_translations, gettext
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
+from sqlalchemy import select
 
 import clock
 import rules
 from extensions import db
-from models import ROLE_ADMIN, ROLE_CUSTOMS, ROLE_ENTERPRISE, Attachment
+from models import ROLE_ADMIN, ROLE_CUSTOMS, ROLE_ENTERPRISE, ROLE_SITE_ADMIN, Attachment, Port
 
 ROLE_LABELS = {
     ROLE_ENTERPRISE: rules.N_("企业操作员"),
     ROLE_CUSTOMS: rules.N_("海关审核"),
     ROLE_ADMIN: rules.N_("口岸管理员"),
+    ROLE_SITE_ADMIN: rules.N_("系统管理员"),
 }
 
 
@@ -35,6 +37,23 @@ def role_required(*roles):
         return wrapped
 
     return decorator
+
+
+def administered_port(port_code):
+    """The port if the logged-in administrator runs it (rules.may_administer_port): 404 unknown, 403 another's."""
+    port = db.session.get(Port, port_code) if isinstance(port_code, str) and len(port_code) <= 4 else None
+    if port is None:
+        abort(404)
+    if not rules.may_administer_port(current_user.role, [p.code for p in current_user.ports], port.code):
+        abort(403)
+    return port
+
+
+def administered_ports():
+    """The ports the logged-in administrator runs, by code."""
+    if current_user.role == ROLE_SITE_ADMIN:
+        return db.session.execute(select(Port).order_by(Port.code)).scalars().all()
+    return sorted(current_user.ports, key=lambda p: p.code)
 
 
 def send_attachment(application, attachment_id):
