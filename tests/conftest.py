@@ -85,6 +85,12 @@ def client(app):
     return app.test_client()
 
 
+def csrf_token(client, path):
+    """The CSRF token of the form on ``path``, read as a browser would: the one way tests get a token."""
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
 class Auth:
     """Log a test client in and out through the real login form."""
 
@@ -96,9 +102,7 @@ class Auth:
         return self.client.post("/login", data={"username": username, "password": password, "csrf_token": token})
 
     def csrf_token_from(self, path):
-        """The CSRF token of the form on ``path``, read as a browser would."""
-        page = self.client.get(path).get_data(as_text=True)
-        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        return csrf_token(self.client, path)
 
     def logout(self):
         return self.client.post("/logout", data={"csrf_token": self.csrf_token_from("/")})

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Application, Attachment
-from tests.conftest import ids_with_status
+from tests.conftest import csrf_token, ids_with_status
+from rules import ACCEPTED, APPROVED, CANCELLED, CLEARED, DRAFT, SUBMITTED
 
 GENERAL_CONSIGNEE = "1201960456"  # 天津华映光电股份有限公司, 一般认证企业
 DISHONEST_CODE = "1301960789"
@@ -23,14 +24,10 @@ def small_pdf(pages=1):
     return out.getvalue()
 
 
-def csrf(client, path):
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
-
-
 def form_data(client, path="/apply/new", **overrides):
     """A complete, valid application: Chongqing air import on Wednesday 2026-11-25 18:00 (now is Monday 10:00)."""
     data = {
-        "csrf_token": csrf(client, path),
+        "csrf_token": csrf_token(client, path),
         "version": "",
         "consignee_code": GENERAL_CONSIGNEE,
         "contact_name": "张三",
@@ -80,7 +77,7 @@ def test_save_assigns_a_pre_entry_number_and_keeps_everything(general, app):
     assert response.status_code == 303
     application = stored(app, contact_name="张三")
     assert re.fullmatch(r"YTG2026\d{11}", application.pre_entry_number)
-    assert application.status == "draft"
+    assert application.status == DRAFT
     assert response.location == f"/apply/{application.id}"
     page = general.get(response.location).get_data(as_text=True)
     assert application.pre_entry_number in page and "暂存成功" in page
@@ -90,19 +87,19 @@ def test_save_assigns_a_pre_entry_number_and_keeps_everything(general, app):
     assert "天津华映光电股份有限公司" in page  # the known consignee code filled the other three
     with app.app_context():
         history = db.session.get(Application, application.id).history
-        assert [(h.from_status, h.to_status) for h in history] == [(None, "draft")]
+        assert [(h.from_status, h.to_status) for h in history] == [(None, DRAFT)]
 
 
 def test_submit_moves_to_submitted_and_writes_the_audit_trail(general, app):
     response = general.post("/apply/new", data=form_data(general, action="submit"))
     assert response.status_code == 303
     application = stored(app, contact_name="张三")
-    assert application.status == "submitted"
+    assert application.status == SUBMITTED
     assert application.submitted_at.isoformat() == "2026-11-23T10:00:00"
     assert application.end.isoformat() == "2026-11-25T20:00:00"  # R7
     with app.app_context():
         moves = [(h.from_status, h.to_status, h.user.username) for h in db.session.get(Application, application.id).history]
-    assert moves == [(None, "draft", "demo-general"), ("draft", "submitted", "demo-general")]
+    assert moves == [(None, DRAFT, "demo-general"), (DRAFT, SUBMITTED, "demo-general")]
     page = general.get(response.location).get_data(as_text=True)
     assert "申报成功" in page and "申报" in page
     # After submit: the entry port's published air-import timetable.
@@ -120,7 +117,7 @@ def test_R12_late_submission_shows_the_computed_deadline_and_keeps_every_value(g
     for value in ("张三", "13812345678", "进口冰鲜三文鱼", "蜜枣", "糖渍制橄榄", "2026-11-23"):
         assert value in page
     # The draft is kept (with a number) so nothing typed is lost; it is not submitted.
-    assert stored(app, contact_name="张三").status == "draft"
+    assert stored(app, contact_name="张三").status == DRAFT
 
 
 def test_submit_shows_every_problem_at_once(general, app):
@@ -174,7 +171,7 @@ def test_R4_R6_new_application_refused(client, auth, username, message):
 
 
 def test_another_enterprise_gets_404_and_the_consignee_reads_only(client, auth, app):
-    draft_id = demo_id(app, "submitted")
+    draft_id = demo_id(app, SUBMITTED)
     auth.login("demo-advanced")
     assert client.get(f"/apply/{draft_id}").status_code == 404
     auth.logout()
@@ -183,11 +180,11 @@ def test_another_enterprise_gets_404_and_the_consignee_reads_only(client, auth, 
     assert "进口冷冻罗非鱼" in page and 'name="action" value="save" disabled' in page
     assert '<form method="post" action="/apply/' not in page  # the consignee reads; nothing to post
     assert client.post(f"/apply/{draft_id}", data=form_data(client, path=f"/apply/{draft_id}")).status_code == 404
-    assert client.get(f"/apply/{demo_id(app, 'draft')}").status_code == 404  # a draft stays the declarant's own
+    assert client.get(f"/apply/{demo_id(app, DRAFT)}").status_code == 404  # a draft stays the declarant's own
 
 
 def test_two_tabs_saving_the_same_draft_the_second_is_refused(general, app):
-    draft_id = demo_id(app, "draft")
+    draft_id = demo_id(app, DRAFT)
     path = f"/apply/{draft_id}"
     version = stored(app, id=draft_id).version
     first = form_data(general, path=path, version=str(version), contact_name="第一个标签页")
@@ -275,36 +272,36 @@ def test_R9_declaration_numbers_by_button_and_the_50_limit(general):
 
 
 def test_R15_delete_only_a_draft(general, app):
-    draft_id, submitted_id = demo_id(app, "draft"), demo_id(app, "submitted")
-    token = csrf(general, f"/apply/{draft_id}")
+    draft_id, submitted_id = demo_id(app, DRAFT), demo_id(app, SUBMITTED)
+    token = csrf_token(general, f"/apply/{draft_id}")
     assert general.post(f"/apply/{draft_id}/delete", data={"csrf_token": token}).status_code == 303
     assert stored(app, id=draft_id) is None
     general.post(f"/apply/{submitted_id}/delete", data={"csrf_token": token})
-    assert stored(app, id=submitted_id).status == "submitted"
+    assert stored(app, id=submitted_id).status == SUBMITTED
 
 
 def test_R16_cancel_asks_for_confirmation_then_cancels(general, app):
-    accepted_id = demo_id(app, "accepted")
+    accepted_id = demo_id(app, ACCEPTED)
     page = general.get(f"/apply/{accepted_id}/cancel").get_data(as_text=True)
     assert "确定取消" in page
-    token = csrf(general, f"/apply/{accepted_id}/cancel")
+    token = csrf_token(general, f"/apply/{accepted_id}/cancel")
     assert general.post(f"/apply/{accepted_id}/cancel", data={"csrf_token": token}).status_code == 200  # not confirmed
-    assert stored(app, id=accepted_id).status == "accepted"
+    assert stored(app, id=accepted_id).status == ACCEPTED
     general.post(f"/apply/{accepted_id}/cancel", data={"csrf_token": token, "confirm": "yes"})
-    assert stored(app, id=accepted_id).status == "cancelled"
+    assert stored(app, id=accepted_id).status == CANCELLED
 
 
 def test_R16_submitted_not_yet_accepted_cannot_be_cancelled(general, app):
-    submitted_id = demo_id(app, "submitted")
-    token = csrf(general, f"/apply/{submitted_id}")
+    submitted_id = demo_id(app, SUBMITTED)
+    token = csrf_token(general, f"/apply/{submitted_id}")
     general.post(f"/apply/{submitted_id}/cancel", data={"csrf_token": token, "confirm": "yes"})
-    assert stored(app, id=submitted_id).status == "submitted"
+    assert stored(app, id=submitted_id).status == SUBMITTED
 
 
 def test_R19_R20_feedback_checks_then_clears(general, app):
-    approved_id = demo_id(app, "approved")
+    approved_id = demo_id(app, APPROVED)
     path = f"/apply/{approved_id}"
-    token = csrf(general, path)
+    token = csrf_token(general, path)
     response = general.post(f"{path}/feedback", data={"csrf_token": token, "declaration_numbers-0": "800020261000000456", "action": "feedback"})
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and "800020261000000456" in page and "收发货人" in page  # R20: other consignee
@@ -312,15 +309,15 @@ def test_R19_R20_feedback_checks_then_clears(general, app):
     assert response.status_code == 400  # R19: export flag on an import application
     response = general.post(f"{path}/feedback", data={"csrf_token": token, "declaration_numbers-0": "800020261000000123", "action": "feedback"})
     assert response.status_code == 303
-    assert stored(app, id=approved_id).status == "cleared"
+    assert stored(app, id=approved_id).status == CLEARED
 
 
 def test_R18_statement_once_after_approval(general, app):
-    approved_id = demo_id(app, "approved")
+    approved_id = demo_id(app, APPROVED)
     path = f"/apply/{approved_id}"
     page = general.get(path).get_data(as_text=True)
     assert "情况说明" in page
-    token = csrf(general, path)
+    token = csrf_token(general, path)
     data = {"csrf_token": token, "statement_text": "报关单尚未放行，特此说明", "statement_file": (io.BytesIO(small_pdf()), "说明.pdf")}
     assert general.post(f"{path}/statement", data=data, content_type="multipart/form-data").status_code == 303
     application = stored(app, id=approved_id)
@@ -332,7 +329,7 @@ def test_R18_statement_once_after_approval(general, app):
 
 
 def test_R18_no_statement_box_before_approval(general, app):
-    page = general.get(f"/apply/{demo_id(app, 'submitted')}").get_data(as_text=True)
+    page = general.get(f"/apply/{demo_id(app, SUBMITTED)}").get_data(as_text=True)
     assert "发送情况说明" not in page
 
 
@@ -361,8 +358,8 @@ def test_a_good_file_chosen_with_a_refused_save_is_named_not_lost_silently(gener
 
 
 def test_R18_refused_statement_keeps_its_text(general, app):
-    path = f"/apply/{demo_id(app, 'approved')}"
-    data = {"csrf_token": csrf(general, path), "statement_text": "货物延误，特此说明",
+    path = f"/apply/{demo_id(app, APPROVED)}"
+    data = {"csrf_token": csrf_token(general, path), "statement_text": "货物延误，特此说明",
             "statement_file": (io.BytesIO(b"not a pdf"), "说明.pdf")}
     page = general.post(f"{path}/statement", data=data, content_type="multipart/form-data").get_data(as_text=True)
     assert "说明.pdf" in page and "货物延误，特此说明" in page

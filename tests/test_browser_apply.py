@@ -7,6 +7,7 @@ from extensions import db
 from models import Application
 from tests.conftest import browser_login
 from tests.test_apply import small_pdf
+from rules import ACCEPTED, CANCELLED, DRAFT, SUBMITTED
 
 
 def press_enter_or_click(page, field, button_name):
@@ -97,7 +98,7 @@ def test_fill_upload_save_reopen_submit(page, app, tmp_path):
     assert page.locator("#application-status").inner_text() == "申报"
     with app.app_context():
         application = db.session.execute(select(Application).where(Application.pre_entry_number == number)).scalar_one()
-        assert application.status == "submitted"
+        assert application.status == SUBMITTED
         assert [g.hs_code for g in application.goods] == ["2006002000"]
         assert [a.filename for a in application.attachments] == ["装箱单.pdf"]
 
@@ -129,7 +130,7 @@ def test_dishonest_enterprise_sees_the_seed_message(page):
 def test_delete_a_draft_after_confirming(page, app):
     from tests.test_apply import demo_id
 
-    draft_id = demo_id(app, "draft")
+    draft_id = demo_id(app, DRAFT)
     browser_login(page, "demo-general")
     page.goto(f"/apply/{draft_id}")
     questions = []
@@ -144,7 +145,7 @@ def test_delete_a_draft_after_confirming(page, app):
 def test_cancel_an_accepted_appointment(page, app):
     from tests.test_apply import demo_id
 
-    accepted_id = demo_id(app, "accepted")
+    accepted_id = demo_id(app, ACCEPTED)
     browser_login(page, "demo-general")
     page.goto(f"/apply/{accepted_id}")
     page.get_by_role("button", name="取消预约").click()
@@ -154,7 +155,7 @@ def test_cancel_an_accepted_appointment(page, app):
     assert page.locator("#application-status").inner_text() == "已取消"
     with app.app_context():
         application = db.session.get(Application, accepted_id)
-        assert application.status == "cancelled" and application.history[-1].note == "货物延误"
+        assert application.status == CANCELLED and application.history[-1].note == "货物延误"
 
 
 def test_a_refused_row_says_why(page):

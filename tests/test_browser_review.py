@@ -1,9 +1,10 @@
 """预约审核 in real Chromium, JavaScript on and off: an officer accepts and approves, the enterprise sees it."""
 from tests.conftest import browser_login, ids_with_status
+from rules import SUBMITTED
 
 
 def test_officer_accepts_and_approves_then_the_enterprise_can_feed_back(page, app):
-    submitted = ids_with_status(app, "submitted")[0]
+    submitted = ids_with_status(app, SUBMITTED)[0]
     browser_login(page, "demo-customs")
     page.get_by_role("link", name="预约审核").first.click()
     page.locator(f"a[href='/review/{submitted}']").click()

@@ -9,6 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 import clock
 from extensions import db
 from models import Application, CalendarYear, Counter, HSCode, Port, WorkingDay
+from rules import ACCEPTED, APPROVED, CANCELLED, CLEARED, CLEARED_NO_FEEDBACK, DRAFT, RETURNED, SUBMITTED
 
 ENTERPRISE_USERS = ["demo-advanced", "demo-general", "demo-dishonest", "demo-unqualified"]
 
@@ -217,7 +218,7 @@ def test_demo_has_every_status_and_reset_brings_it_back(app):
     runner = app.test_cli_runner()
     with app.app_context():
         shown = {a.current_status for a in db.session.execute(select(Application)).scalars()}
-        assert shown == {"draft", "submitted", "accepted", "approved", "cleared", "returned", "cancelled", "cleared_no_feedback"}
+        assert shown == {DRAFT, SUBMITTED, ACCEPTED, APPROVED, CLEARED, RETURNED, CANCELLED, CLEARED_NO_FEEDBACK}
         before = db.session.execute(select(func.count(Application.id))).scalar()
         counter = db.session.get(Counter, "pre_entry").value
         db.session.delete(db.session.execute(select(Application).limit(1)).scalar_one())

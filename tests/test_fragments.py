@@ -9,12 +9,13 @@ import rules
 from extensions import db
 from forms import ApplicationForm
 from models import Application, reference_data
-from tests.test_apply import csrf, form_data, stored
+from tests.conftest import csrf_token
+from tests.test_apply import form_data, stored
 
 
 def hx(client, target, **data):
     """A helper request as htmx sends it: only the fields its part needs, the CSRF token in a header."""
-    token = csrf(client, "/apply/new")
+    token = csrf_token(client, "/apply/new")
     return client.post("/apply/new", data=data,
                        headers={"HX-Request": "true", "HX-Target": target, "X-CSRFToken": token})
 

@@ -7,6 +7,7 @@ import clock
 import rules
 from extensions import db
 from models import Application, WorkingDay, application_search, has_unfed_back
+from rules import CLEARED_NO_FEEDBACK, DRAFT
 
 
 def test_migrations_apply_and_demo_seeds_on_postgresql(pg_app):
@@ -26,7 +27,7 @@ def test_queries_work_the_same_on_postgresql(pg_app):
         ).scalar_one()
         assert day.closes.strftime("%H:%M") == "16:30"
         overdue = db.session.execute(select(Application).where(Application.pre_entry_number.like("YTG%"))).scalars()
-        assert "cleared_no_feedback" in {a.current_status for a in overdue}  # R17 computed, not stored
+        assert CLEARED_NO_FEEDBACK in {a.current_status for a in overdue}  # R17 computed, not stored
         from models import Enterprise
 
         overdue_firm = Enterprise.by_code("1301960654")
@@ -39,7 +40,7 @@ def test_queries_work_the_same_on_postgresql(pg_app):
 
 def test_optimistic_lock_version_increments_on_postgresql(pg_app):
     with pg_app.app_context():
-        application = db.session.execute(select(Application).where(Application.status == "draft").limit(1)).scalar_one()
+        application = db.session.execute(select(Application).where(Application.status == DRAFT).limit(1)).scalar_one()
         version = application.version
         application.contact_name = "李四"
         db.session.commit()

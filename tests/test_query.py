@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from extensions import db
 from models import Application, Enterprise, User
 from tests.conftest import ids_with_status
-from tests.test_apply import csrf
+from tests.conftest import csrf_token
+from rules import DRAFT, SUBMITTED
 
 APPLIED = "applied_from=2026-11-09&applied_to=2026-11-23"
 
@@ -110,25 +111,25 @@ def test_paging_20_a_page_with_the_total(general, app):
 def test_only_drafts_can_be_ticked(general, app):
     page = general.get(f"/query?category=A&{APPLIED}").get_data(as_text=True)
     boxes = re.findall(r'name="ids" value="(\d+)"', page)
-    assert sorted(map(int, boxes)) == sorted(ids_with_status(app, "draft"))
+    assert sorted(map(int, boxes)) == sorted(ids_with_status(app, DRAFT))
 
 
 def test_R15_batch_delete_of_two_drafts(general, app):
-    drafts = ids_with_status(app, "draft")
+    drafts = ids_with_status(app, DRAFT)
     before = count(app)
-    response = general.post("/query/delete", data={"csrf_token": csrf(general, "/query"), "ids": drafts, "category": "A",
+    response = general.post("/query/delete", data={"csrf_token": csrf_token(general, "/query"), "ids": drafts, "category": "A",
                                                     "applied_from": "2026-11-09", "applied_to": "2026-11-23"})
     assert response.status_code == 303 and "category=A" in response.location
     assert count(app) == before - 2
     assert "已删除2项暂存申请" in general.get(response.location).get_data(as_text=True)
 
 
-@pytest.mark.parametrize("crafted", ["submitted", "other enterprise's draft"])
+@pytest.mark.parametrize("crafted", [SUBMITTED, "other enterprise's draft"])
 def test_R15_crafted_batch_delete_deletes_nothing(general, app, crafted):
-    drafts = ids_with_status(app, "draft")
-    extra = ids_with_status(app, "submitted") if crafted == "submitted" else add_drafts(app, 1, declarant="130198004Y")
+    drafts = ids_with_status(app, DRAFT)
+    extra = ids_with_status(app, SUBMITTED) if crafted == SUBMITTED else add_drafts(app, 1, declarant="130198004Y")
     before = count(app)
-    response = general.post("/query/delete", data={"csrf_token": csrf(general, "/query"), "ids": drafts + extra, "category": "A"})
+    response = general.post("/query/delete", data={"csrf_token": csrf_token(general, "/query"), "ids": drafts + extra, "category": "A"})
     assert response.status_code == 303
     assert count(app) == before
     assert "未删除任何申请" in general.get(response.location).get_data(as_text=True)

@@ -17,6 +17,7 @@ from extensions import db
 from models import Attachment, LoginFailure, User
 from tests.conftest import PASSWORD, browser_login
 from tests.test_apply import form_data, small_pdf, stored
+from rules import DRAFT, SUBMITTED
 
 WRONG = "not-the-password"
 
@@ -369,11 +370,11 @@ def test_a_download_is_nosniff_sandboxed_and_not_stored(general, app):
 def test_no_page_has_inline_script_style_or_handlers(client, auth, app):
     pages = [text(client.get(path)) for path in ("/login", "/port-hours", "/timetables")]
     auth.login("demo-general")
-    draft = stored(app, status="draft")
+    draft = stored(app, status=DRAFT)
     pages += [text(client.get(path)) for path in ("/", "/apply/new", "/query", f"/apply/{draft.id}", "/password")]
     auth.logout()
     auth.login("demo-customs")
-    pages += [text(client.get(path)) for path in ("/review", f"/review/{stored(app, status='submitted').id}")]
+    pages += [text(client.get(path)) for path in ("/review", f"/review/{stored(app, status=SUBMITTED).id}")]
     for path, page in enumerate(pages):
         assert re.findall(r"<script(?![^>]*\bsrc=)", page) == [], path
         assert "<style" not in page and not re.search(r"\sstyle=", page), path
