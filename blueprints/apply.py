@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 import clock
+import database
 import rules
 from application_page import HELPERS, REDRAWN_PARTS, ApplicationPage, parse_action, run_helper
 from extensions import db
@@ -52,7 +53,13 @@ def redirect_to(application):
     return redirect(url_for("apply.edit", application_id=application.id), code=303)
 
 
+def helper_action():
+    """Whether the POST is a helper action, which changes only the unsaved form (database.reads_only)."""
+    return parse_action(request.form.get("action"))[0] in HELPERS
+
+
 @bp.route("/new", methods=["GET", "POST"])
+@database.reads_only(when=helper_action)
 @role_required(ROLE_ENTERPRISE)
 def new():
     """新增: a blank application; saving it (暂存) gives it its YTG pre-entry number."""
@@ -65,6 +72,7 @@ def new():
 
 
 @bp.route("/<int:application_id>", methods=["GET", "POST"])
+@database.reads_only(when=helper_action)
 @role_required(ROLE_ENTERPRISE)
 def edit(application_id):
     """An application: editable while 暂存 for its declarant, read-only for its consignee."""
