@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 export FLASK_APP := app:create_app
 APT := DEBIAN_FRONTEND=noninteractive apt-get -y -q
 
-.PHONY: run test setup system-deps translations bench-submit bench-query clean
+.PHONY: run test setup system-deps translations bench-submit bench-query bench-load clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -40,6 +40,9 @@ bench-submit: setup
 
 bench-query: setup
 	$(PY) bench/query.py
+
+bench-load: setup
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3

@@ -20,7 +20,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 
-from flask import current_app, g, has_request_context, render_template, request
+from flask import current_app, has_request_context, render_template, request
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from werkzeug.wsgi import ClosingIterator
@@ -46,7 +46,7 @@ def init_app(app):
             _set_up_sqlite(engine, app.config.get("SQLITE_BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS))
         event.listen(engine, "commit", _note_commit)
     app.register_error_handler(OperationalError, _busy_page)
-    app.wsgi_app = RetryWhenBusy(app.wsgi_app, app.config.get("MAX_CONTENT_LENGTH"))
+    app.wsgi_app = RetryWhenBusy(app.wsgi_app, app.config)
 
 
 def reads_only(view=None, *, when=None):
@@ -115,7 +115,8 @@ def _busy_page(error):
     resend = None
     if request.method not in SAFE_METHODS and request.mimetype in ("application/x-www-form-urlencoded",
                                                                    "multipart/form-data"):
-        resend = {"fields": list(request.form.items(multi=True)),
+        # A password is never written back into a page.
+        resend = {"fields": [(k, v) for k, v in request.form.items(multi=True) if "password" not in k],
                   "files": [f.filename for _, f in request.files.items(multi=True) if f and f.filename]}
     response = current_app.make_response((render_template("errors/503.html", resend=resend), 503))
     response.headers["Retry-After"] = "2"
@@ -129,9 +130,9 @@ class RetryWhenBusy:
     thrown away before anything of it reached the client.
     """
 
-    def __init__(self, wsgi_app, max_body):
+    def __init__(self, wsgi_app, config):
         self.wsgi_app = wsgi_app
-        self.max_body = max_body
+        self.config = config
 
     def __call__(self, environ, start_response):
         body = self._keep_body(environ)
@@ -160,7 +161,8 @@ class RetryWhenBusy:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return None
-        if length < 0 or (self.max_body is not None and length > self.max_body) or (
+        limit = self.config.get("MAX_CONTENT_LENGTH")
+        if length < 0 or (limit is not None and length > limit) or (
                 not length and environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked"):
             return None
         body = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
