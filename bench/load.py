@@ -11,6 +11,7 @@ import argparse
 import http.cookiejar
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -237,6 +238,10 @@ def main():
             process.terminate()
             process.wait(timeout=30)
     errors, duplicates, lost = summary(flows, stored_submissions(app, flows))
+    with app.app_context():
+        db.engine.dispose()
+    if url.startswith("sqlite:///"):
+        shutil.rmtree(Path(url.removeprefix("sqlite:///")).parent, ignore_errors=True)
     statuses = Counter(status for f in flows for _, status in f.statuses)
     database = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     print(f"{args.sessions} sessions create + submit at once on {database}, waitress {args.threads} threads, "
