@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 export FLASK_APP := app:create_app
 APT := DEBIAN_FRONTEND=noninteractive apt-get -y -q
 
-.PHONY: run test setup system-deps translations bench-submit bench-query bench-pages clean
+.PHONY: run test setup system-deps translations bench-submit bench-query bench-pages bench-load clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -43,6 +43,9 @@ bench-query: setup
 
 bench-pages: setup
 	$(PY) bench/pages.py
+
+bench-load: setup
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3

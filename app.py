@@ -8,6 +8,7 @@ from flask import Flask, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as settings
+import database
 from extensions import babel, csrf, db, login_manager, migrate
 
 
@@ -43,6 +44,7 @@ def create_app(config=None):
     # pypdf narrates every flaw of a hostile upload; rules.check_pdf already turns them into one refusal.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     db.init_app(app)
+    database.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

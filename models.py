@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from flask_login import UserMixin
 from sqlalchemy import Index, UniqueConstraint, delete, func, select, true
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import deferred
 from sqlalchemy.orm.attributes import flag_modified
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -201,14 +203,15 @@ class Counter(db.Model):
 
     @classmethod
     def next(cls, name):
-        """Take the next value of a sequence inside the current transaction."""
-        row = db.session.execute(select(cls).where(cls.name == name).with_for_update()).scalar_one_or_none()
-        if row is None:
-            row = cls(name=name, value=0)
-            db.session.add(row)
-        row.value += 1
-        db.session.flush()
-        return row.value
+        """Take the next value of a sequence inside the current transaction, atomically on SQLite and PostgreSQL."""
+        # One statement that increments and returns (an UPDATE … RETURNING that also creates a new sequence):
+        # a read then a write would let two requests take the same value, and SQLite ignores FOR UPDATE.
+        insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}[db.session.get_bind().dialect.name]
+        counter = cls.__table__
+        take = insert(counter).values(name=name, value=1).on_conflict_do_update(
+            index_elements=[counter.c.name], set_={"value": counter.c.value + 1}
+        ).returning(counter.c.value)
+        return db.session.execute(take).scalar_one()
 
 
 class Application(db.Model):

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 import clock
+import database
 import rules
 from application_page import HELPERS, REDRAWN_PARTS, ApplicationPage, parse_action, run_helper
 from extensions import db
@@ -24,7 +25,9 @@ bp = Blueprint("apply", __name__, url_prefix="/apply")
 
 def load_application(application_id, write=False):
     """The application if the logged-in enterprise may read it (write: change it, as its declarant); else 404."""
-    application = db.session.get(Application, application_id)
+    # Writing, the row stays locked to the end of the transaction (PostgreSQL; SQLite's BEGIN IMMEDIATE already
+    # serialises writers), so what is counted before a write (R10's files) is what the write adds to.
+    application = db.session.get(Application, application_id, with_for_update=write)
     own = current_user.enterprise_id
     access = application and own and rules.enterprise_access(
         application.status, is_declarant=application.declarant_id == own, is_consignee=application.consignee_id == own)
@@ -52,7 +55,13 @@ def redirect_to(application):
     return redirect(url_for("apply.edit", application_id=application.id), code=303)
 
 
+def helper_action():
+    """Whether the POST is a helper action, which changes only the unsaved form (database.reads_only)."""
+    return parse_action(request.form.get("action"))[0] in HELPERS
+
+
 @bp.route("/new", methods=["GET", "POST"])
+@database.reads_only(when=helper_action)
 @role_required(ROLE_ENTERPRISE)
 def new():
     """新增: a blank application; saving it (暂存) gives it its YTG pre-entry number."""
@@ -65,6 +74,7 @@ def new():
 
 
 @bp.route("/<int:application_id>", methods=["GET", "POST"])
+@database.reads_only(when=helper_action)
 @role_required(ROLE_ENTERPRISE)
 def edit(application_id):
     """An application: editable while 暂存 for its declarant, read-only for its consignee."""

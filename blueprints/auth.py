@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+import database
 import demo
 import security
 from extensions import db, login_manager
@@ -123,6 +124,7 @@ def _password_page(form, status=200, wait=None):
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@database.reads_only  # the password check takes 0.1 s: never while holding SQLite's write lock
 def login():
     """Show the login form and log the user in; too many wrong passwords are refused without checking (429)."""
     if current_user.is_authenticated:

@@ -96,7 +96,9 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    import database
+
+    with database.migration_connection(connectable) as connection:
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -58,6 +58,8 @@ def build_database(app):
         demo.seed()
         db.session.commit()
         db.session.remove()
+        # Closing the last connection checkpoints SQLite's write-ahead log into the file that tests copy.
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
