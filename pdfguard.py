@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import gc
 import io
 import logging
 import math
 import multiprocessing
 import os
+import re
+import sys
 import threading
 import time
 import zlib
@@ -60,9 +63,11 @@ MAX_TREE_DEPTH = 100
 # Real files nest dictionaries and arrays a dozen levels; how pypdf recovers from far deeper nesting
 # depends on how deep the interpreter's stack already is, so such a file is refused outright.
 MAX_NESTING = 100
+# Python frames pypdf may use below `inspect`: ample for real files (a few hundred at most).
+STACK_FRAMES = 1000
 _CHUNK = 64 * 1024
 _PYPDF_LIMITS = {"zlib_maximum_output_length": MAX_INFLATED_BYTES, "lzw_maximum_output_length": MAX_INFLATED_BYTES,
-                 "run_length_maximum_output_length": MAX_INFLATED_BYTES}
+                 "run_length_maximum_output_length": MAX_INFLATED_BYTES, "page_tree_maximum_entries": MAX_OBJECTS}
 
 # Keys and values that make a PDF run code, act on opening or carry other files; reported by these names.
 _ACTIVE_KEYS = {"/JS": "/JavaScript", "/JavaScript": "/JavaScript", "/AA": "/AA", "/XFA": "/XFA",
@@ -71,6 +76,8 @@ _ACTIVE_VALUES = {"/JavaScript", "/Launch", "/ImportData", "/GoToE", "/Rendition
                   "/EmbeddedFile", "/FileAttachment", "/RichMedia", "/Screen"}
 _TYPE_KEYS = {"/S", "/Type", "/Subtype"}
 _FLATE = {"/FlateDecode", "/Fl"}
+_COUNT = re.compile(rb"/Count\s+(\d+)")
+_KIDS = re.compile(rb"/Kids\s*\[([^\]]*)\]")
 
 
 class Busy(Exception):
@@ -105,6 +112,11 @@ class _Reading:
         if reader.is_encrypted:
             return self.facts(encrypted=True)
         catalog = _read_alone(reader, reader.trailer.raw_get("/Root"))
+        # Parsing the root of a page tree with 100,000 kids costs as much as reading the rest of the file:
+        # its own bytes say whether that is worth doing.
+        self.declared_pages = _claimed_pages(reader, self.data, catalog.raw_get("/Pages"))
+        if self.declared_pages > rules.MAX_PDF_PAGES:
+            return self.facts()
         tree = _read_alone(reader, catalog.raw_get("/Pages"))
         count, kids = _read_alone(reader, tree.raw_get("/Count")), _read_alone(reader, tree.raw_get("/Kids"))
         # Every kid of the root holds at least one page; a file that says otherwise is lying anyway.
@@ -120,6 +132,10 @@ class _Reading:
             self.scan(reader.get_object(reference))
         self.pages = self.count_pages(catalog.raw_get("/Pages"))
         if self.pages > rules.MAX_PDF_PAGES or self.found or self.inflates_past_limit:
+            return self.facts()
+        # pypdf builds the page list its own way; whatever it finds is bounded too.
+        self.pages = max(self.pages, len(reader.pages))
+        if self.pages > rules.MAX_PDF_PAGES:
             return self.facts()
         for page in reader.pages:
             self.tick()
@@ -198,7 +214,7 @@ class _Reading:
 def inspect(data: bytes, time_budget: float = rules.PDF_TIME_BUDGET) -> rules.PdfFacts:
     """The facts R10 needs about one PDF, read within `time_budget` seconds; never raises on bad input."""
     reading = _Reading(data, time.monotonic() + time_budget)
-    with apply_configuration(**_PYPDF_LIMITS):
+    with apply_configuration(**_PYPDF_LIMITS), _stack_allowance(STACK_FRAMES):
         try:
             return reading.run()
         except (_Stopped, MemoryError):
@@ -212,6 +228,26 @@ def inspect(data: bytes, time_budget: float = rules.PDF_TIME_BUDGET) -> rules.Pd
             return reading.facts(readable=False)
 
 
+@contextlib.contextmanager
+def _stack_allowance(frames):
+    """Let the code inside recurse `frames` deeper than here, however deep the caller already is.
+
+    pypdf recovers from a RecursionError by keeping what it had parsed, so how a deeply nested file reads
+    depends on where the limit strikes; a limit relative to here makes it strike at the same place in the
+    worker and in tests. The limit is process-wide: the worker is single-threaded, and the site's own
+    threads never read PDFs.
+    """
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + frames)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
 def _read_alone(reader, value):
     """`value`, resolved if it is a reference; an object in an object stream is parsed alone.
 
@@ -220,19 +256,42 @@ def _read_alone(reader, value):
     """
     if not isinstance(value, IndirectObject):
         return value
-    located = reader.xref_objStm.get(value.idnum)
-    if located is None:
+    if value.idnum not in reader.xref_objStm:
         return value.get_object()
+    text, start, _ = _source(reader, None, value)
+    buffer = io.BytesIO(text)
+    buffer.seek(start)
+    return read_object(buffer, reader)
+
+
+def _claimed_pages(reader, data, reference):
+    """The pages the root of the page tree claims, read from its bytes: its /Count or its number of /Kids."""
+    if not isinstance(reference, IndirectObject):
+        return 0
+    text, start, end = _source(reader, data, reference)
+    source = text[start:end]
+    count, kids = _COUNT.search(source), _KIDS.search(source)
+    return max(int(count.group(1)) if count else 0, kids.group(1).count(b"R") if kids else 0)
+
+
+def _source(reader, data, reference):
+    """(bytes, start, end) of the object `reference`: in its object stream's inflated bytes, or in the file `data`."""
+    located = reader.xref_objStm.get(reference.idnum)
+    if located is None:
+        start = reader.xref.get(reference.generation, {}).get(reference.idnum)
+        if start is None or data is None:
+            raise PdfReadError(f"object {reference.idnum} not found")
+        end = data.find(b"endobj", start)
+        return data, start, end if end >= 0 else len(data)
     container = reader.get_object(located[0])
-    data = container.get_data()
+    text = container.get_data()
     first = int(container["/First"])
-    numbers = data[:first].split()
+    numbers = text[:first].split()
     for i in range(0, len(numbers) - 1, 2):
-        if int(numbers[i]) == value.idnum:
-            buffer = io.BytesIO(data)
-            buffer.seek(first + int(numbers[i + 1]))
-            return read_object(buffer, reader)
-    raise PdfReadError(f"object {value.idnum} missing from its object stream")
+        if int(numbers[i]) == reference.idnum:
+            end = first + int(numbers[i + 3]) if i + 3 < len(numbers) else len(text)
+            return text, first + int(numbers[i + 1]), end
+    raise PdfReadError(f"object {reference.idnum} missing from its object stream")
 
 
 def _every_object(reader):
@@ -304,6 +363,8 @@ def _serve(connection, memory_limit):
         for data in files:
             left = deadline - time.monotonic()
             facts = inspect(data, min(rules.PDF_TIME_BUDGET, left)) if left > 0 else rules.PdfFacts(skipped=True)
+            # A pypdf reader is a web of cycles: free it now, not when the next files have piled up theirs.
+            gc.collect()
             # A worker that ran out of time or memory may be left in a poor state: replace it.
             stays = stays and facts.complete
             connection.send(facts)
@@ -339,9 +400,9 @@ class _Worker:
         self.process.start()
         theirs.close()
 
-    def run(self, files, budget):
+    def run(self, files, budget, grace):
         """(facts for each file, whether the worker can be used again); kills the worker when it overruns."""
-        deadline = time.monotonic() + budget + GRACE
+        deadline = time.monotonic() + budget + grace
         facts = []
         try:
             self.connection.send((files, budget))
@@ -372,9 +433,9 @@ class Guard:
     """Checks PDFs in worker processes: at most `workers` at once in this server process, `per_user` per user."""
 
     def __init__(self, *, workers=WORKERS, per_user=PER_USER, queue=QUEUE, wait=WAIT, budget=REQUEST_BUDGET,
-                 memory_limit=MEMORY_LIMIT):
+                 grace=GRACE, memory_limit=MEMORY_LIMIT):
         self.workers, self.per_user, self.queue, self.wait = workers, per_user, queue, wait
-        self.budget, self.memory_limit = budget, memory_limit
+        self.budget, self.grace, self.memory_limit = budget, grace, memory_limit
         self._state = threading.Condition()
         self._running, self._waiting = 0, 0
         self._by_user = collections.Counter()
@@ -384,10 +445,10 @@ class Guard:
         """The facts of each file, read in a worker within one budget for them all; raises Busy when none frees up."""
         if not files:
             return []
-        with self._turn(user):
+        with self.turn(user):
             worker = self._take()
             try:
-                facts, reusable = worker.run(files, self.budget)
+                facts, reusable = worker.run(files, self.budget, self.grace)
             except BaseException:
                 worker.stop()
                 raise
@@ -409,7 +470,8 @@ class Guard:
         return self._running < self.workers and self._by_user[user] < self.per_user
 
     @contextlib.contextmanager
-    def _turn(self, user):
+    def turn(self, user):
+        """Hold one of the checks allowed at once, waiting up to `wait` seconds for it; raises Busy otherwise."""
         with self._state:
             if not self._free(user):
                 if self._waiting >= self.queue:

@@ -1140,23 +1140,25 @@ class PdfFacts:
 def safe_filename(name: str | None) -> str:
     """R10: an uploaded file's name fit to keep and show to officers.
 
-    No folders (``../``, ``\\``), control characters, NUL or direction marks (U+202E would show
-    ``invoice\u202efdp.exe`` as ``invoiceexe.pdf``); at most MAX_FILENAME_CHARS characters, the extension
-    kept when shortening; nothing left becomes 附件 with the original extension (or .pdf).
+    No folders (``../``, ``\\``), control characters, NUL or direction marks (with U+202E,
+    ``invoice[U+202E]fdp.exe`` shows as ``invoiceexe.pdf``); at most MAX_FILENAME_CHARS characters, keeping
+    the extension when shortening. A name with nothing left before its extension becomes 附件 plus that
+    extension (附件.pdf when there is none).
     """
     name = unicodedata.normalize("NFC", name or "")
     name = "".join(c for c in name if unicodedata.category(c) not in _NAME_DROPPED_CATEGORIES)
     # Browsers send only the base name, but old Internet Explorer sends the whole Windows path.
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    # Leading dots hide a file on Unix; trailing dots and spaces vanish on Windows.
-    name = " ".join(name.split()).strip(" .")
+    name = " ".join(name.split())
     stem, dot, extension = name.rpartition(".")
-    if not dot:
+    if not dot or not extension or len(extension) > 16:
         stem, extension = name, ""
-    extension = extension[:16]
     suffix = f".{extension}" if extension else ""
+    # Leading dots hide a file on Unix; trailing dots and spaces vanish on Windows.
     stem = stem.strip(" .")[:MAX_FILENAME_CHARS - len(suffix)].rstrip(" .")
-    return f"{stem or DEFAULT_FILENAME_STEM}{suffix or '.pdf'}"
+    if not stem:
+        return DEFAULT_FILENAME_STEM + (suffix or ".pdf")
+    return stem + suffix
 
 
 def _pdf_refusal(code: str, text: str, filename: str, field_name: str, **params) -> Refusal:

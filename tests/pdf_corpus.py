@@ -1,8 +1,9 @@
 """Hostile PDFs built from raw bytes, for tests/test_pdf_hostile.py and bench/uploads.py.
 
-Each builder returns the bytes of one file. They write PDF syntax by hand because the attacks are exactly
+Each builder returns the bytes of one file (the slow ones are cached). They write PDF syntax by hand because the attacks are exactly
 the things a well-behaved writer refuses to produce: lying counts, loops, hidden scripts, bombs.
 """
+import functools
 import io
 import zlib
 
@@ -93,6 +94,7 @@ def one_page(page_extra=b"", catalog_extra=b"", more=(), contents=None):
     ])
 
 
+@functools.cache
 def many_pages(count=100_000, declared=None):
     """`count` blank pages in one object stream (about 1 MB for 100,000); /Count says `declared` (default: true)."""
     first_page = 3
@@ -154,6 +156,7 @@ def encrypted():
     return out.getvalue()
 
 
+@functools.cache
 def deflate_bomb(layers=2, inflated=1 << 30):
     """A page whose content is `inflated` bytes of zeros deflated `layers` times (a few kB on disk)."""
     packer = zlib.compressobj(9)
@@ -165,6 +168,7 @@ def deflate_bomb(layers=2, inflated=1 << 30):
     return one_page(contents=b"<< /Length %d /Filter [%s] >>\nstream\n" % (len(data), filters) + data + b"\nendstream")
 
 
+@functools.cache
 def objstm_bomb(inflated=512 << 20):
     """The page tree in an object stream that inflates to `inflated` bytes."""
     return compressed({1: b"<< /Type /Catalog /Pages 2 0 R >>"},
@@ -189,3 +193,47 @@ def small():
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def with_pages(count):
+    """`count` real blank pages, written plainly."""
+    kids = b" ".join(b"%d 0 R" % (3 + i) for i in range(count))
+    return classic([b"<< /Type /Catalog /Pages 2 0 R >>",
+                    b"<< /Type /Pages " + A4 + b" /Kids [" + kids + b"] /Count %d >>" % count,
+                    *[b"<< /Type /Page /Parent 2 0 R >>"] * count])
+
+
+def nested_count_lie(count=501):
+    """/Count 1 at the root, whose only kid holds `count` pages."""
+    kids = b" ".join(b"%d 0 R" % (4 + i) for i in range(count))
+    return classic([b"<< /Type /Catalog /Pages 2 0 R >>",
+                    b"<< /Type /Pages " + A4 + b" /Kids [3 0 R] /Count 1 >>",
+                    b"<< /Type /Pages /Parent 2 0 R /Kids [" + kids + b"] /Count 1 >>",
+                    *[b"<< /Type /Page /Parent 3 0 R >>"] * count])
+
+
+@functools.cache
+def many_objects(count=40_000):
+    """One page and `count` small unreferenced objects in an object stream."""
+    packed = {2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>", 3: b"<< /Type /Page /Parent 2 0 R " + A4 + b" >>"}
+    packed.update({n: b"<< /N %d >>" % n for n in range(4, 4 + count)})
+    return compressed({1: b"<< /Type /Catalog /Pages 2 0 R >>"}, packed)
+
+
+@functools.cache
+def spread_bomb(streams=5, each=60 << 20):
+    """`streams` page contents, each inflating to just under the per-stream limit."""
+    packer = zlib.compressobj(9)
+    chunk = bytes(1 << 20)
+    data = b"".join(packer.compress(chunk) for _ in range(each >> 20)) + packer.flush()
+    body = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream"
+    kids = b" ".join(b"%d 0 R" % (3 + 2 * i) for i in range(streams))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % streams]
+    for i in range(streams):
+        objects += [b"<< /Type /Page /Parent 2 0 R " + A4 + b" /Contents %d 0 R >>" % (4 + 2 * i), body]
+    return classic(objects)
+
+
+def action(body):
+    """A one-page PDF that runs the action `body` (object 5) when opened."""
+    return one_page(catalog_extra=b"/OpenAction 5 0 R", more=[body])
