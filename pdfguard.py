@@ -26,6 +26,7 @@ import math
 import multiprocessing
 import os
 import re
+import resource
 import sys
 import threading
 import time
@@ -130,6 +131,8 @@ class _Reading:
         for reference in _every_object(reader):
             self.tick()
             self.scan(reader.get_object(reference))
+            if self.inflates_past_limit:
+                return self.facts()
         self.pages = self.count_pages(catalog.raw_get("/Pages"))
         if self.pages > rules.MAX_PDF_PAGES or self.found or self.inflates_past_limit:
             return self.facts()
@@ -344,8 +347,6 @@ def _serve(connection, memory_limit):
 
     Sends each file's facts as soon as they are known, then whether the worker stays for another request.
     """
-    import resource
-
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     os.nice(NICENESS)
@@ -413,8 +414,9 @@ class _Worker:
             self.stop()
             # The file being read when the worker overran or died is refused as too complex; the ones
             # after it were never reached.
-            rest = len(files) - len(facts)
-            facts += [rules.PdfFacts(complete=False)] + [rules.PdfFacts(skipped=True)] * (rest - 1) if rest else []
+            if len(facts) < len(files):
+                facts.append(rules.PdfFacts(complete=False))
+            facts += [rules.PdfFacts(skipped=True)] * (len(files) - len(facts))
             return facts, False
 
     def _receive(self, deadline):
