@@ -42,9 +42,11 @@ REQUEST_BUDGET = 8.0
 MEMORY_LIMIT = 256 * 1024 * 1024
 WORKERS = 2
 PER_USER = 1
-WAIT = 3.0
-# Requests allowed to wait for a worker at once: each holds a server thread while it waits.
-QUEUE = 2
+# A check of ordinary files takes milliseconds, so a short wait rides out a burst. Each waiting request
+# holds a server thread: with waitress's default of 4 threads, 2 checking and 1 waiting still leave one
+# thread for everyone else.
+WAIT = 1.0
+QUEUE = 1
 # The parent's deadline is the worker's own plus this, so a worker that stops itself in time is never killed.
 GRACE = 1.0
 # A worker retires after this many requests, so no slow leak in pypdf can grow without end.
