@@ -10,16 +10,14 @@ so plain arithmetic on them is exact.
 
 from __future__ import annotations
 
-import io
 import math
 import re
-import time as _time
+import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
-from pypdf import PdfReader, PdfWriter
 from stdnum.cn import uscc as _uscc
 
 
@@ -1112,6 +1110,65 @@ def check_declaration_numbers(numbers: list[str], direction: str, declaration_po
 
 # PDF attachments (R10).
 
+# Attachment.filename is a String(255); PostgreSQL refuses anything longer.
+MAX_FILENAME_CHARS = 255
+DEFAULT_FILENAME_STEM = "附件"
+# Far above any document an enterprise files with an appointment, far below what strains a reader.
+MAX_PDF_PAGES = 500
+# Old Internet Explorer sniffs the start of any download for HTML tags and may render it as a page; the
+# offices this site serves still run it, so markup where the header lies refuses the file.
+_MARKUP = re.compile(rb"<\s*(?:!doctype|html|head|body|script|iframe|svg|object|embed|img|meta|style)[\s>/]",
+                     re.IGNORECASE)
+# Category C (controls, formats such as the direction marks U+200E/F, U+202A-E, U+2066-9, surrogates,
+# private use) and the line and paragraph separators: none belongs in a file name.
+_NAME_DROPPED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PdfFacts:
+    """What reading one PDF found: pdfguard measures these in a worker process, `check_pdf` judges them."""
+
+    readable: bool = True
+    encrypted: bool = False
+    # The page tree's own claims (/Count, the root's /Kids) and the pages found walking it, which stops
+    # past MAX_PDF_PAGES.
+    declared_pages: int = 0
+    pages: int = 0
+    # Each page written out alone as a PDF, in order, as far as measuring got.
+    page_sizes: tuple[int, ...] = ()
+    # PDF names of the scripts, automatic actions and embedded files found, e.g. ("/JavaScript", "/OpenAction").
+    active_content: tuple[str, ...] = ()
+    inflates_past_limit: bool = False
+    # False: measuring stopped early (its time or memory ran out); the facts above are partial.
+    complete: bool = True
+    # True: never read, because the request's checking time was spent on the files before it.
+    skipped: bool = False
+
+
+def safe_filename(name: str | None) -> str:
+    """R10: an uploaded file's name fit to keep and show to officers.
+
+    No folders (``../``, ``\\``), control characters, NUL or direction marks (with U+202E,
+    ``invoice[U+202E]fdp.exe`` shows as ``invoiceexe.pdf``); at most MAX_FILENAME_CHARS characters, keeping
+    the extension when shortening. A name with nothing left before its extension becomes 附件 plus that
+    extension (附件.pdf when there is none).
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    name = "".join(c for c in name if unicodedata.category(c) not in _NAME_DROPPED_CATEGORIES)
+    # Browsers send only the base name, but old Internet Explorer sends the whole Windows path.
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = " ".join(name.split())
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not extension or len(extension) > 16:
+        stem, extension = name, ""
+    suffix = f".{extension}" if extension else ""
+    # Leading dots hide a file on Unix; trailing dots and spaces vanish on Windows.
+    stem = stem.strip(" .")[:MAX_FILENAME_CHARS - len(suffix)].rstrip(" .")
+    if not stem:
+        return DEFAULT_FILENAME_STEM + (suffix or ".pdf")
+    return stem + suffix
+
+
 def _pdf_refusal(code: str, text: str, filename: str, field_name: str, **params) -> Refusal:
     return Refusal(text=text, params={"filename": filename, **params}, code=code, field=field_name)
 
@@ -1120,13 +1177,8 @@ def _kb(size: int) -> int:
     return math.ceil(size / 1024)
 
 
-def check_pdf(filename: str, data: bytes, *, field: str = "attachments",
-              time_budget: float = PDF_TIME_BUDGET) -> Refusal | None:
-    """R10 for one upload: a readable, unencrypted PDF of at most 4 MB with no page over 200 KB.
-
-    A page's size is that page written out alone as a PDF. Damaged or hostile files are
-    refused, never raised; measuring stops and refuses after `time_budget` seconds.
-    """
+def check_pdf_bytes(filename: str, data: bytes, *, field: str = "attachments") -> Refusal | None:
+    """R10 on the name and the raw bytes alone: a .pdf name, at most 4 MB, a PDF header with no web page around it."""
     if not (filename or "").lower().endswith(".pdf"):
         return _pdf_refusal("R10.not_pdf_name",
                             N_("只可上传后缀名为pdf的文件，%(filename)s 不是PDF文件，请选择PDF文件。"),
@@ -1137,49 +1189,79 @@ def check_pdf(filename: str, data: bytes, *, field: str = "attachments",
                                "请压缩或拆分后重新上传。"),
                             filename, field, size_kb=_kb(len(data)))
     # The spec lets a little junk precede the header and follow %%EOF; readers allow 1 KB.
-    if b"%PDF-" not in data[:1024]:
+    start = data[:1024]
+    if b"%PDF-" not in start:
         return _pdf_refusal("R10.not_pdf",
                             N_("文件 %(filename)s 不是PDF文件（只是后缀名为pdf），请导出为PDF后重新上传。"),
                             filename, field)
-    unreadable = _pdf_refusal("R10.unreadable",
-                              N_("文件 %(filename)s 已损坏或不完整，无法读取，请重新导出为PDF后上传。"),
-                              filename, field)
+    if _MARKUP.search(start):
+        return _pdf_refusal("R10.polyglot",
+                            N_("文件 %(filename)s 在PDF内容之前或开头含有网页代码（HTML或脚本），不予接收；"
+                               "请重新导出为PDF后上传。"),
+                            filename, field)
     if b"%%EOF" not in data[-1024:]:
-        return unreadable
-    too_complex = _pdf_refusal("R10.too_complex",
-                               N_("文件 %(filename)s 结构过于复杂，无法在限定时间内完成检查，"
-                                  "请重新导出或拆分后上传。"),
-                               filename, field)
-    started = _time.monotonic()
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            return _pdf_refusal("R10.encrypted",
-                                N_("文件 %(filename)s 已加密或设有密码，请去除密码保护后重新上传。"),
-                                filename, field)
-        pages = reader.pages
-        if len(pages) == 0:
-            return _pdf_refusal("R10.no_pages", N_("文件 %(filename)s 没有任何页面，请检查后重新上传。"),
-                                filename, field)
-        for number, page in enumerate(pages, 1):
-            if _time.monotonic() - started > time_budget:
-                return too_complex
-            writer = PdfWriter()
-            writer.add_page(page)
-            out = io.BytesIO()
-            writer.write(out)
-            size = out.tell()
-            if size > MAX_PDF_PAGE_BYTES:
-                return _pdf_refusal("R10.page_too_large",
-                                    N_("文件 %(filename)s 第%(page)s页大小为%(size_kb)sKB，每页不能超过200KB，"
-                                       "请降低该页图片的分辨率或拆分后重新上传。"),
-                                    filename, field, page=number, size_kb=_kb(size))
-    except Exception:
-        # pypdf raises many kinds of errors on broken input, RecursionError on deep nesting
-        # among them (it is an Exception); to the user they all mean the same thing.
-        return unreadable
-    if _time.monotonic() - started > time_budget:
-        return too_complex
+        return _unreadable(filename, field)
+    return None
+
+
+def _unreadable(filename: str, field: str) -> Refusal:
+    return _pdf_refusal("R10.unreadable", N_("文件 %(filename)s 已损坏或不完整，无法读取，请重新导出为PDF后上传。"),
+                        filename, field)
+
+
+def check_pdf(filename: str, data: bytes, facts: PdfFacts | None = None, *, field: str = "attachments",
+              time_budget: float = PDF_TIME_BUDGET) -> Refusal | None:
+    """R10 for one upload: a readable, unencrypted PDF of at most 4 MB, MAX_PDF_PAGES pages and no page
+    over 200 KB, with no scripts, automatic actions, embedded files or compression bombs.
+
+    `facts` are what pdfguard read from the file in a worker process; without them the file is read here,
+    in this process, within `time_budget` seconds but without hard limits (tests, scripts). A page's size
+    is that page written out alone as a PDF.
+    """
+    refusal = check_pdf_bytes(filename, data, field=field)
+    if refusal:
+        return refusal
+    if facts is None:
+        import pdfguard  # imported here: pdfguard builds on this module
+
+        facts = pdfguard.inspect(data, time_budget)
+    if facts.skipped:
+        return _pdf_refusal("R10.not_checked",
+                            N_("文件 %(filename)s 未能检查：本次上传的文件合计检查时间已用完，"
+                               "请分几次上传，每次少选几个文件。"),
+                            filename, field)
+    if not facts.readable:
+        return _unreadable(filename, field)
+    if facts.encrypted:
+        return _pdf_refusal("R10.encrypted", N_("文件 %(filename)s 已加密或设有密码，请去除密码保护后重新上传。"),
+                            filename, field)
+    if max(facts.declared_pages, facts.pages) > MAX_PDF_PAGES:
+        return _pdf_refusal("R10.too_many_pages", N_("文件 %(filename)s 超过%(limit)s页，请拆分为多个文件后上传。"),
+                            filename, field, limit=MAX_PDF_PAGES)
+    if facts.inflates_past_limit:
+        return _pdf_refusal("R10.bomb",
+                            N_("文件 %(filename)s 含有解压后异常巨大的数据（疑似压缩炸弹），不予接收；"
+                               "请重新导出为PDF后上传。"),
+                            filename, field)
+    if facts.active_content:
+        return _pdf_refusal("R10.active_content",
+                            N_("文件 %(filename)s 含有脚本、自动执行的动作或嵌入的文件（%(found)s），为安全起见不予接收；"
+                               "请用“打印为PDF”另存一份不含这些内容的文件后上传。"),
+                            filename, field, found=" ".join(facts.active_content))
+    for number, size in enumerate(facts.page_sizes, 1):
+        if size > MAX_PDF_PAGE_BYTES:
+            return _pdf_refusal("R10.page_too_large",
+                                N_("文件 %(filename)s 第%(page)s页大小为%(size_kb)sKB，每页不能超过200KB，"
+                                   "请降低该页图片的分辨率或拆分后重新上传。"),
+                                filename, field, page=number, size_kb=_kb(size))
+    if not facts.complete:
+        return _pdf_refusal("R10.too_complex",
+                            N_("文件 %(filename)s 结构过于复杂，无法在限定时间内完成检查，"
+                               "请重新导出或拆分后上传。"),
+                            filename, field)
+    if facts.pages == 0:
+        return _pdf_refusal("R10.no_pages", N_("文件 %(filename)s 没有任何页面，请检查后重新上传。"),
+                            filename, field)
     return None
 
 

@@ -66,7 +66,9 @@ def main():
         db.session.commit()
     bare = build_bare_app(codes).test_client()
     site = app.test_client()
-    token = login(site, "demo-general")
+    login(site, "demo-general")
+    # The CSRF token changes at login: read it from a page, as a browser would.
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', site.get("/apply/new").get_data(as_text=True)).group(1)
     with app.app_context():
         existing = db.session.execute(
             db.select(Application).join(Application.declarant).where(Application.goods.any())
