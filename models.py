@@ -434,7 +434,7 @@ class StatusChange(db.Model):
     from_status = db.Column(db.String(24), nullable=True)
     to_status = db.Column(db.String(24), nullable=False)
     note = db.Column(db.Text, nullable=False, default="")
-    user = db.relationship(User)
+    user = db.relationship(User, lazy="joined")  # every history line names who
 
 
 def port_calendars(port_codes):
@@ -638,7 +638,7 @@ class AuditEntry(db.Model):
     port_code = db.Column(db.String(4), nullable=True, index=True)
     before = db.Column(db.Text, nullable=False, default="")
     after = db.Column(db.Text, nullable=False, default="")
-    user = db.relationship(User)
+    user = db.relationship(User, lazy="joined")  # every audit line names who
 
 
 def audit(user, action, target_type="", target_id="", before=None, after=None, port_code=None):

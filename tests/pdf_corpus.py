@@ -9,6 +9,8 @@ import zlib
 
 from pypdf import PdfWriter
 
+from tests.test_rules import small_pdf
+
 A4 = b"/MediaBox [0 0 595 842]"
 
 
@@ -188,11 +190,7 @@ def pages_with_content(*contents):
 
 
 def small():
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return small_pdf()
 
 
 def with_pages(count):
