@@ -9,10 +9,11 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 import demo
+import holidays_cn
 import rules
 from extensions import db
 from models import Port
-from refdata import generate_calendar, import_hs, load_reference_data
+from refdata import apply_import, describe_day, generate_calendar, import_hs, load_reference_data, plan_import
 
 calendar_cli = AppGroup("calendar", help="Port working calendars (口岸工作日历).")
 hs_cli = AppGroup("hs", help="The HS catalogue (商品归类表).")
@@ -23,13 +24,15 @@ translate_cli = AppGroup("translate", help="Translations (pybabel around babel.c
 @calendar_cli.command("generate")
 @click.option("--port", "port_code", required=True, help="4-digit port code, e.g. 0400.")
 @click.option("--year", type=int, required=True)
-@click.option("--provisional", is_flag=True, help="For a year the holiday table does not know yet: Mon–Fri only, marked provisional.")
+@click.option("--provisional", is_flag=True,
+              help="For a year the holiday table does not know yet: Mon–Fri minus the statutory holidays, "
+                   "no adjusted working weekends, marked provisional (暂定).")
 def calendar_generate(port_code, year, provisional):
     """Build a port's working calendar for a year: Mon–Fri 09:00–16:30, holidays off, 调休 weekends on."""
     if db.session.get(Port, port_code) is None:
         raise click.ClickException(f"Unknown port {port_code}: load the ports first (flask refdata load).")
     try:
-        count = generate_calendar(port_code, year, provisional)
+        count = generate_calendar(port_code, year, provisional, audited=True)
     except rules.UnknownCalendarYear:
         raise click.ClickException(
             f"The holiday table (chinesecalendar) does not cover {year}, so its holidays and adjusted working "
@@ -38,6 +41,30 @@ def calendar_generate(port_code, year, provisional):
         )
     db.session.commit()
     click.echo(f"{port_code} {year}: {count} working days{' (provisional)' if provisional else ''}.")
+
+
+@calendar_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--port", "port_codes", required=True, multiple=True, help="4-digit port code; repeat for several ports.")
+def calendar_import(path, port_codes):
+    """Publish a year from the State Council's arrangement in holiday-cn format (e.g. 2027.json) at these ports."""
+    arrangement = holidays_cn.parse(Path(path).read_bytes())
+    if isinstance(arrangement, list):
+        raise click.ClickException(f"{path} was not imported:\n" + "\n".join(r.render() for r in arrangement))
+    unknown = [code for code in port_codes if db.session.get(Port, code) is None]
+    if unknown:
+        raise click.ClickException(f"Unknown port {', '.join(unknown)}: load the ports first (flask refdata load).")
+    for code in dict.fromkeys(port_codes):
+        plan = plan_import(code, arrangement)
+        apply_import(plan, source=Path(path).name)
+        state = "new year" if plan.new_year else f"{len(plan.changes)} days changed"
+        click.echo(f"{code} {plan.year}: {plan.working_days} working days ({state}).")
+        for _, after in plan.december_changes:
+            click.echo(f"  {describe_day(after)}")
+        if plan.december_skipped:
+            click.echo(f"  {code} has no {plan.year - 1} calendar: skipped "
+                       + ", ".join(d.isoformat() for d in plan.december_skipped), err=True)
+    db.session.commit()
 
 
 @hs_cli.command("import")

@@ -178,6 +178,14 @@ class WorkingDay(db.Model):
     __table_args__ = (UniqueConstraint("port_code", "day", name="uq_working_day_port_day"),)
 
 
+class CalendarNote(db.Model):
+    """A note on one day of a port's calendar (元旦, 国庆值班), whether that day is a working day or a day off."""
+
+    port_code = db.Column(db.ForeignKey("port.code", ondelete="CASCADE"), primary_key=True)
+    day = db.Column(db.Date, primary_key=True)
+    note = db.Column(db.String(100), nullable=False)
+
+
 class TransportMode(db.Model):
     """An entry of the customs transport-mode table (运输方式)."""
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
+import lunardate
 from stdnum.cn import uscc as _uscc
 
 
@@ -333,12 +334,51 @@ class UnknownCalendarYear(Exception):
     """chinesecalendar has no holiday data for the year asked."""
 
 
+def _lunar(year: int, month: int, day: int) -> date:
+    return lunardate.LunarDate(year, month, day).to_solar_date()
+
+
+def statutory_holidays(year: int) -> dict[date, str]:
+    """The days off that the law itself fixes (全国年节及纪念日放假办法, as amended in 2024), by date.
+
+    元旦 1-1; 春节 除夕 to 初三; 清明 (the solar term); 劳动节 5-1 and 5-2; 端午 (lunar 5-5); 中秋 (lunar 8-15);
+    国庆 10-1 to 10-3. Lunar dates and 清明 are computed. The State Council's yearly notice adds bridging days
+    and adjusted working weekends (调休) around these; those cannot be computed and are not guessed here.
+    """
+    new_year_eve = _lunar(year, 1, 1) - timedelta(days=1)  # 除夕 is the last day of the 12th month, 29th or 30th
+    qingming = chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 10))
+    days = {date(year, 1, 1): "元旦"}
+    days.update({new_year_eve + timedelta(days=n): "春节" for n in range(4)})
+    days.update({day: "清明节" for day, name in qingming if name == "清明"})
+    days.update({date(year, 5, 1): "劳动节", date(year, 5, 2): "劳动节"})
+    days[_lunar(year, 5, 5)] = "端午节"
+    days[_lunar(year, 8, 15)] = "中秋节"
+    days.update({date(year, 10, n): "国庆节" for n in (1, 2, 3)})
+    return days
+
+
+def provisional_working_days(year: int, opens: time = DEFAULT_OPENS,
+                             closes: time = DEFAULT_CLOSES) -> list[OpeningHours]:
+    """A year not yet arranged by the State Council: Monday–Friday minus the statutory holidays (R11–R13 read it
+    like any calendar; the caller marks the year provisional). No adjusted working weekend is guessed."""
+    off = statutory_holidays(year)
+    return [OpeningHours(day, opens, closes) for day in days_of_year(year) if day.weekday() < 5 and day not in off]
+
+
+def days_of_year(year: int):
+    """1 January to 31 December, day by day."""
+    day = date(year, 1, 1)
+    while day.year == year:
+        yield day
+        day += timedelta(days=1)
+
+
 def generate_working_days(year: int, provisional: bool = False, opens: time = DEFAULT_OPENS,
                           closes: time = DEFAULT_CLOSES) -> list[OpeningHours]:
     """The working days of a year from the statutory holidays and adjusted weekends (调休).
 
-    For a year chinesecalendar does not know, raise UnknownCalendarYear, or with
-    provisional=True give plain Mon–Fri (the caller marks the year provisional).
+    For a year chinesecalendar does not know, raise UnknownCalendarYear, or with provisional=True
+    give provisional_working_days (the caller marks the year provisional).
     """
     first = date(year, 1, 1)
     try:
@@ -347,14 +387,101 @@ def generate_working_days(year: int, provisional: bool = False, opens: time = DE
     except NotImplementedError as exc:
         if not provisional:
             raise UnknownCalendarYear(year) from exc
-        is_workday = lambda day: day.weekday() < 5  # noqa: E731
-    days = []
-    day = first
-    while day.year == year:
-        if is_workday(day):
-            days.append(OpeningHours(day, opens, closes))
-        day += timedelta(days=1)
+        return provisional_working_days(year, opens, closes)
+    return [OpeningHours(day, opens, closes) for day in days_of_year(year) if is_workday(day)]
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    """What a port's calendar says of one day: a working day with its hours (opens set) or a day off, and a note."""
+
+    day: date
+    opens: time | None = None
+    closes: time | None = None
+    note: str = ""
+
+    @property
+    def working(self) -> bool:
+        return self.opens is not None
+
+
+@dataclass(frozen=True)
+class ArrangedDay:
+    """One day of the State Council's arrangement (a holiday-cn entry): off (放假) or an adjusted working day (调休)."""
+
+    day: date
+    name: str
+    off: bool
+
+
+def arranged_year(year: int, arranged: Mapping[date, ArrangedDay], usual_hours=(DEFAULT_OPENS, DEFAULT_CLOSES),
+                  kept_hours: Mapping[date, tuple[time, time]] | None = None) -> dict[date, CalendarDay]:
+    """Every day of a year under an official arrangement: Mon–Fri working, an arranged day off is off, an arranged
+    working day (调休, usually a weekend) is working. A day keeps the hours it had (kept_hours), else usual_hours;
+    arranged days carry their holiday's name as the note."""
+    days, kept_hours = {}, kept_hours or {}
+    for day in days_of_year(year):
+        entry = arranged.get(day)
+        working = not entry.off if entry else day.weekday() < 5
+        opens, closes = kept_hours.get(day, usual_hours) if working else (None, None)
+        days[day] = CalendarDay(day, opens, closes, entry.name if entry else "")
     return days
+
+
+def calendar_changes(before: Mapping[date, CalendarDay], after: Mapping[date, CalendarDay]):
+    """The days whose state differs, in date order, as (before or None, after) pairs."""
+    return [(before.get(day), after[day]) for day in sorted(after) if before.get(day) != after[day]]
+
+
+HOURS_PATTERN = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+MAX_CALENDAR_NOTE_CHARS = 100
+MAX_CALENDAR_RANGE_DAYS = 366
+
+
+def parse_day_hours(opens_text: str, closes_text: str) -> tuple[time | None, time | None, list[Refusal]]:
+    """上班时间/下班时间 typed as HH:MM: the times, or refusals naming the box at fault; opening before closing."""
+    times, refusals = {}, []
+    for name, label, text in (("opens", N_("上班时间"), opens_text), ("closes", N_("下班时间"), closes_text)):
+        match = HOURS_PATTERN.match((text or "").strip())
+        if match:
+            times[name] = time(int(match.group(1)), int(match.group(2)))
+        else:
+            refusals.append(Refusal(text=N_("%(label)s “%(value)s” 格式不正确，请按 HH:MM 填写，例如 09:00。"),
+                                    params={"label": Message(text=label), "value": text or ""},
+                                    code="calendar.bad_time", field=name))
+    if not refusals and times["opens"] >= times["closes"]:
+        refusals.append(Refusal(text=N_("上班时间 %(opens)s 须早于下班时间 %(closes)s。"),
+                                params={"opens": _fmt_time(times["opens"]), "closes": _fmt_time(times["closes"])},
+                                code="calendar.closes_first", field="closes"))
+    return times.get("opens"), times.get("closes"), refusals
+
+
+def check_calendar_note(note: str) -> list[Refusal]:
+    """A day's note (e.g. 国庆值班) is short text."""
+    if len(note) > MAX_CALENDAR_NOTE_CHARS:
+        return [Refusal(text=N_("备注最多 %(max)s 个字，现有 %(count)s 个字。"),
+                        params={"max": MAX_CALENDAR_NOTE_CHARS, "count": len(note)}, code="calendar.note_long",
+                        field="note")]
+    return []
+
+
+def check_calendar_range(first: date | None, last: date | None, covered_years: Collection[int]) -> list[Refusal]:
+    """A range of days to change at once: both dates, in order, at most a year, in years the port has a calendar
+    for (changing a day of a year without one would leave the rest of that year looking all off)."""
+    if first is None or last is None:
+        return [Refusal(text=N_("请填写起止日期（YYYY-MM-DD）。"), code="calendar.range_missing", field="last")]
+    if last < first:
+        return [Refusal(text=N_("结束日期 %(last)s 早于开始日期 %(first)s，请调换。"),
+                        params={"first": first.isoformat(), "last": last.isoformat()}, code="calendar.range_order",
+                        field="last")]
+    if (last - first).days + 1 > MAX_CALENDAR_RANGE_DAYS:
+        return [Refusal(text=N_("一次最多修改 %(max)s 天，请缩小日期范围。"), params={"max": MAX_CALENDAR_RANGE_DAYS},
+                        code="calendar.range_long", field="last")]
+    missing = sorted({year for year in range(first.year, last.year + 1)} - set(covered_years))
+    if missing:
+        return [Refusal(text=N_("该口岸尚未编制 %(year)s 年的工作日历，请先导入国务院节假日安排或生成暂定日历，再修改其中的日期。"),
+                        params={"year": missing[0]}, code="calendar.year_missing", field="first")]
+    return []
 
 
 def build_port_calendar(port_code: str, years, provisional_years=(), opens: time = DEFAULT_OPENS,
@@ -480,10 +607,13 @@ def _window_days(start: datetime, end: datetime) -> list[date]:
 
 
 def _window_conflicts(start: datetime, calendar: PortCalendar) -> list[Refusal]:
-    end = start + WINDOW
-    for day in _window_days(start, end):
+    for day in _window_days(start, start + WINDOW):
         if not calendar.covers(day):  # R13
             return [_no_calendar(calendar, day)]
+    return _working_hours_overlaps(start, start + WINDOW, calendar)
+
+
+def _working_hours_overlaps(start: datetime, end: datetime, calendar: PortCalendar) -> list[Refusal]:
     refusals = []
     for day in _window_days(start, end):
         working_day = calendar.days.get(day)
@@ -501,6 +631,15 @@ def _window_conflicts(start: datetime, calendar: PortCalendar) -> list[Refusal]:
                         "closes": _fmt_time(working_day.closes)},
                 code="R11.working_hours", field="start"))
     return refusals
+
+
+def working_time_conflicts(start: datetime, end: datetime, calendars: Collection[PortCalendar]) -> list[Refusal]:
+    """R11 alone: where a stored window [start, end) now overlaps working hours at any of these ports.
+
+    For listing applications already submitted after a calendar changed; a day a calendar does not cover is
+    not working time here (R13 judges a submission, not this list).
+    """
+    return [refusal for calendar in calendars for refusal in _working_hours_overlaps(start, end, calendar)]
 
 
 def check_window(start: datetime, declaration_calendar: PortCalendar, entry_calendar: PortCalendar,

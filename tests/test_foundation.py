@@ -186,7 +186,8 @@ def test_calendar_generate_refuses_an_unknown_year_unless_provisional(app):
     assert result.exit_code == 0 and "provisional" in result.output
     with app.app_context():
         assert db.session.get(CalendarYear, ("0500", 2027)).provisional is True
-    assert date(2027, 1, 1) in _working_days(app, "0500", date(2027, 1, 1), date(2027, 1, 1))  # a Friday, holiday unknown
+    # R11: Mon-Fri minus the statutory holidays: 元旦 (a Friday) is off, the Monday after works.
+    assert _working_days(app, "0500", date(2027, 1, 1), date(2027, 1, 4)) == {date(2027, 1, 4)}
 
 
 def test_provisional_days_are_marked_on_the_port_hours_page(client):

@@ -74,8 +74,8 @@ def test_R13_unknown_year_raises_unless_provisional():
     with pytest.raises(UnknownCalendarYear):
         rules.generate_working_days(2027)
     provisional = rules.generate_working_days(2027, provisional=True, closes=time(17, 0))
-    assert len(provisional) == 261                      # plain Mon-Fri
-    assert provisional[0] == rules.OpeningHours(date(2027, 1, 1), time(9, 0), time(17, 0))
+    assert len(provisional) == 254                      # Mon-Fri minus the 7 statutory holidays on weekdays
+    assert provisional[0] == rules.OpeningHours(date(2027, 1, 4), time(9, 0), time(17, 0))
 
 
 def test_R13_build_port_calendar_matches_published_years():
@@ -232,12 +232,13 @@ def test_R13_entry_port_calendar_missing():
 def test_R13_provisional_2027_usable_and_flagged():
     assert rules.check_window(D("2027-01-01 18:00"), SJZ_2027, SJZ_2027, EARLY) == []
     assert rules.check_window(D("2027-01-02 10:00"), SJZ_2027, SJZ_2027, EARLY) == []
-    # Provisional Mon-Fri does not know New Year's Day: 2027-01-01 is treated as a working Friday.
-    assert codes(rules.check_window(D("2027-01-01 10:00"), SJZ_2027, SJZ_2027, EARLY)) == [
+    # The provisional year knows the statutory holidays: 2027-01-01 (元旦, a Friday) is not working time (R11).
+    assert rules.check_window(D("2027-01-01 10:00"), SJZ_2027, SJZ_2027, EARLY) == []
+    assert codes(rules.check_window(D("2027-01-04 10:00"), SJZ_2027, SJZ_2027, EARLY)) == [
         ("R11.working_hours", "start")]
     deadline = rules.submission_deadline(D("2027-01-04 07:00"), SJZ_2027, True, GENERAL)
     assert (deadline.closes_at, deadline.latest, deadline.provisional) == (
-        D("2027-01-01 16:30"), D("2027-01-01 08:30"), True)
+        D("2026-12-31 16:30"), D("2026-12-31 08:30"), True)
     deadline = rules.submission_deadline(D("2027-01-01 00:00"), SJZ_2027, False, GENERAL)
     assert (deadline.closes_at, deadline.latest, deadline.provisional) == (
         D("2026-12-31 16:30"), D("2026-12-30 16:30"), True)
