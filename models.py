@@ -45,7 +45,8 @@ class Enterprise(db.Model):
     def by_code(cls, code):
         """Find an enterprise by its 10-character customs code or its 18-character USCC."""
         code = (code or "").strip().upper()
-        if not code:
+        # Codes are 10 or 18 letters and digits; anything else is not asked for (a NUL would not even reach PostgreSQL).
+        if len(code) not in (10, 18) or not (code.isascii() and code.isalnum()):
             return None
         column = cls.uscc if len(code) == 18 else cls.customs_code
         return db.session.execute(select(cls).where(column == code)).scalar_one_or_none()
@@ -360,13 +361,15 @@ def calendars_around(port_codes, moment, days_before=rules.MAX_WALK_BACK_DAYS):
     codes = sorted({code for code in port_codes if code})
     if not codes:
         return {}
+    # Only 4-digit codes are asked for (a NUL would not even reach PostgreSQL); any other has an empty calendar.
+    asked = [code for code in codes if rules.is_port_code(code)]
     first, last = (moment - timedelta(days=days_before)).date(), (moment + rules.WINDOW).date()
     years = db.session.execute(
-        select(CalendarYear.port_code, CalendarYear.year, CalendarYear.provisional).where(CalendarYear.port_code.in_(codes))
+        select(CalendarYear.port_code, CalendarYear.year, CalendarYear.provisional).where(CalendarYear.port_code.in_(asked))
     ).all()
     days = db.session.execute(
         select(WorkingDay.port_code, WorkingDay.day, WorkingDay.opens, WorkingDay.closes).where(
-            WorkingDay.port_code.in_(codes), WorkingDay.day >= first, WorkingDay.day <= last
+            WorkingDay.port_code.in_(asked), WorkingDay.day >= first, WorkingDay.day <= last
         )
     ).all()
     return {
@@ -399,6 +402,7 @@ def known_hs_codes(codes):
 
 def declaration_facts(numbers):
     """What the system knows of these declaration numbers, as rules.DeclarationFacts by number (R20)."""
+    numbers = [n for n in numbers if rules.is_declaration_number(n)]
     records = db.session.execute(select(DeclarationRecord).where(DeclarationRecord.number.in_(numbers))).scalars()
     return {r.number: rules.DeclarationFacts(r.number, r.consignee_code, r.declaration_port, r.entry_port, r.declared_on)
             for r in records}

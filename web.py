@@ -8,6 +8,7 @@ from flask import abort, current_app, render_template, request, send_file
 from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
+from werkzeug.routing import IntegerConverter
 
 import clock
 import rules
@@ -19,6 +20,18 @@ ROLE_LABELS = {
     ROLE_CUSTOMS: rules.N_("海关审核"),
     ROLE_ADMIN: rules.N_("口岸管理员"),
 }
+
+
+# The largest id an Integer key holds on every database (PostgreSQL's integer is 32 bits).
+MAX_ROW_ID = 2**31 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in a URL, bounded to MAX_ROW_ID: a larger number is not found, never an overflow in the driver."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 @login_manager.user_loader
@@ -71,7 +84,10 @@ def parse_dates(values, names):
         except ValueError:
             dates[name] = None
             refusals.append(rules.Refusal(text=rules.N_("日期 %(value)s 格式不正确，请按 YYYY-MM-DD 填写，例如 2026-11-23。"),
-                                          params={"value": typed}, code="invalid.date", field=name))
+                                          params={"value": rules.shown(typed)}, code="invalid.date", field=name))
+        if dates[name] and rules.check_date_in_range(dates[name], name):
+            refusals += rules.check_date_in_range(dates[name], name)
+            dates[name] = None
     return dates, refusals
 
 

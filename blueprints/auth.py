@@ -9,7 +9,9 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 import demo
+import rules
 from extensions import db
+from forms import column_length
 from models import User
 from web import local_path
 
@@ -28,7 +30,11 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        user = db.session.execute(select(User).where(User.username == form.username.data.strip())).scalar_one_or_none()
+        username = form.username.data.strip()
+        # No account has such a name or password: not looked up (PostgreSQL cannot even compare a NUL).
+        possible = (len(username) <= column_length(User.username) and not rules.control_characters(username)
+                    and "\x00" not in form.password.data)
+        user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none() if possible else None
         if user is not None and user.check_password(form.password.data):
             login_user(user)
             return redirect(local_path(request.args.get("next")) or url_for("main.home"), code=303)
