@@ -52,6 +52,9 @@ def create_app(config=None):
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
 
+    from web import RowIdConverter
+
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     from blueprints import admin, admin_calendars, apply, auth, main, port_hours, query, review
 
     for module in (auth, main, apply, query, port_hours, review, admin, admin_calendars):

@@ -53,7 +53,8 @@ def _copy_goods(form, row):
 
 
 def _pick_hs_code(form, row):
-    line = db.session.get(HSCode, (form.hs_choice.data or "")[:10])
+    choice = form.hs_choice.data or ""
+    line = db.session.get(HSCode, choice) if rules.is_hs_code(choice) else None
     if line is None:
         return [rules.Refusal(text=rules.N_("请先在商品列表中选择一个商品。"), code="hs.none_chosen", field="goods")]
     form.new_hs_code.data, form.new_goods_name.data = line.code, line.name

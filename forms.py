@@ -1,4 +1,5 @@
 """Flask-WTF form classes. They bind and render values; every decision on them is rules.py's."""
+import re
 from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
@@ -17,9 +18,23 @@ from wtforms import (
 
 import rules
 from fieldmarkup import FastMarkup
-from models import Application
+from models import Application, DeclarationNumber, GoodsItem
 
 HOURS = [(f"{h:02d}", f"{h:02d}:00") for h in range(24)]
+_HOUR = re.compile(r"[0-9]{1,2}")
+
+
+def column_length(attribute):
+    """The length of a model's string column: the one source of the forms' length limits."""
+    return attribute.property.columns[0].type.length
+
+
+def _label(field_name):
+    return rules.Message(text=rules.FIELD_LABELS[field_name])
+
+
+def _number_label(item):
+    return rules.Message(text=rules.N_("第%(item)s个预约通关报关单号"), params={"item": item})
 
 
 class GoodsRowForm(Form):
@@ -38,9 +53,10 @@ class ApplicationForm(FlaskForm):
         pass
 
     version = HiddenField()
-    consignee_code = StringField(_l("收发货人"), render_kw={"placeholder": _l("10位海关编码或18位社会信用代码"), "maxlength": 18})
-    contact_name = StringField(_l("联系人姓名"), render_kw={"maxlength": 50})
-    contact_mobile = StringField(_l("联系人手机"), render_kw={"maxlength": 11})
+    consignee_code = StringField(_l("收发货人"), render_kw={"placeholder": _l("10位海关编码或18位社会信用代码"),
+                                                             "maxlength": column_length(Application.consignee_code)})
+    contact_name = StringField(_l("联系人姓名"), render_kw={"maxlength": column_length(Application.contact_name)})
+    contact_mobile = StringField(_l("联系人手机"), render_kw={"maxlength": column_length(Application.contact_mobile)})
     declaration_port = SelectField(_l("预约申报口岸"), validate_choice=False)
     entry_port = SelectField(_l("预约进出口岸"), validate_choice=False)
     transport_mode = SelectField(_l("运输方式"), validate_choice=False)
@@ -50,11 +66,12 @@ class ApplicationForm(FlaskForm):
     reason_text = TextAreaField(_l("预约通关事由"), render_kw={"rows": 2, "cols": 60})
     direction = RadioField(_l("进出口标识"), validate_choice=False)
     goods = FieldList(FormField(GoodsRowForm))
-    new_hs_code = StringField(_l("商品HS编码"), render_kw={"maxlength": 10, "size": 12})
+    new_hs_code = StringField(_l("商品HS编码"), render_kw={"maxlength": column_length(GoodsItem.hs_code), "size": 12})
     new_goods_name = StringField(_l("商品名称"), render_kw={"size": 40})
     hs_choice = RadioField(_l("商品列表"), validate_choice=False)
     declaration_numbers = FieldList(StringField(_l("预约通关报关单号")))
-    new_declaration_number = StringField(_l("预约通关报关单号"), render_kw={"maxlength": 18, "size": 22})
+    new_declaration_number = StringField(_l("预约通关报关单号"),
+                                         render_kw={"maxlength": column_length(DeclarationNumber.number), "size": 22})
     attachments = MultipleFileField(_l("随附补充材料"), render_kw={"accept": ".pdf,application/pdf"})
 
     def set_choices(self, reference):
@@ -67,21 +84,79 @@ class ApplicationForm(FlaskForm):
         self.reason_category.choices = blank + [(k, _l(v)) for k, v in rules.REASON_CATEGORIES.items()]
         self.direction.choices = [(k, _l(v)) for k, v in rules.DIRECTION_LABELS.items()]
 
-    def start(self):
-        """The appointment start as typed (date + hour), or None when the date is missing or malformed."""
+    # The boxes typed into, each stored in a column of its own length; free text has rules' limit instead.
+    SINGLE_LINE = ("consignee_code", "contact_name", "contact_mobile")
+    CHOSEN = ("declaration_port", "entry_port", "transport_mode", "reason_category", "direction")
+
+    def _typed_day(self):
         try:
-            day = date.fromisoformat((self.start_date.data or "").strip())
-            hour = int(self.start_hour.data or 0)
+            return date.fromisoformat((self.start_date.data or "").strip())
         except ValueError:
             return None
-        return datetime.combine(day, time(hour % 24))
+
+    def _typed_hour(self):
+        """The hour chosen (none chosen: 0), or None when it is not one of 00–23."""
+        typed = (self.start_hour.data or "").strip()
+        if not typed:
+            return 0
+        return int(typed) if _HOUR.fullmatch(typed) and int(typed) < 24 else None
+
+    def start(self):
+        """The appointment start as typed (date + hour), or None when either is missing, malformed or out of range."""
+        day, hour = self._typed_day(), self._typed_hour()
+        if day is None or hour is None or rules.check_date_in_range(day, "start"):
+            return None
+        return datetime.combine(day, time(hour))
 
     def malformed_start(self):
-        """A typed date that is not a date would otherwise vanish silently: refuse it by name."""
-        if (self.start_date.data or "").strip() and self.start() is None:
-            return [rules.Refusal(text=rules.N_("预约通关时间 %(value)s 不是有效日期，请按 YYYY-MM-DD 填写。"),
-                                  params={"value": self.start_date.data}, code="invalid.start", field="start")]
-        return []
+        """A typed date or hour that is not one would otherwise vanish silently (or wrap round): refuse it by name."""
+        refusals = []
+        typed = (self.start_date.data or "").strip()
+        if typed and self._typed_day() is None:
+            refusals.append(rules.Refusal(text=rules.N_("预约通关时间 %(value)s 不是有效日期，请按 YYYY-MM-DD 填写。"),
+                                          params={"value": rules.shown(typed)}, code="invalid.start", field="start"))
+        elif typed:
+            refusals += rules.check_date_in_range(self._typed_day(), "start", _label("start"))
+        if self._typed_hour() is None:
+            refusals.append(rules.Refusal(text=rules.N_("预约通关时间的小时 %(value)s 应为 00 至 23，请从列表中选择。"),
+                                          params={"value": rules.shown(self.start_hour.data)}, code="invalid.start_hour",
+                                          field="start"))
+        return refusals
+
+    def malformed(self):
+        """What no rule should have to read, each refused by its field: control characters, text longer than its
+        column (free text: longer than rules allow), a choice the list does not offer, a date or hour that is none.
+
+        Nothing is looked up or written with the form until these pass.
+        """
+        refusals = []
+        for name in self.SINGLE_LINE:
+            refusals += rules.check_typed_text((getattr(self, name).data or "").strip(), name, _label(name),
+                                               column_length(getattr(Application, name)))
+        refusals += rules.check_typed_text(self.reason_text.data or "", "reason_text", _label("reason_text"),
+                                           rules.MAX_REASON_TEXT_BYTES, multiline=True, in_bytes=True)
+        for item, row in enumerate(self.goods_rows(), 1):
+            refusals += rules.check_typed_text(row.name, "goods", rules.goods_cell_label(item, rules.N_("商品名称")),
+                                               column_length(GoodsItem.name))
+            refusals += rules.check_typed_text(row.hs_code, "goods", rules.goods_cell_label(item, rules.N_("商品HS编码")),
+                                               column_length(GoodsItem.hs_code))
+        for item, number in enumerate(self.numbers(), 1):
+            refusals += rules.check_typed_text(number, "declaration_numbers", _number_label(item),
+                                               column_length(DeclarationNumber.number))
+        for name in self.CHOSEN:
+            refusals += self._not_offered(name)
+        return refusals + self.malformed_start()
+
+    def _not_offered(self, name):
+        # The drop-downs do not check their choices themselves (validate_choice=False) so that the page
+        # can say which one and keep everything else as typed.
+        field = getattr(self, name)
+        value = (field.data or "").strip()
+        if not value or value in {str(choice[0]) for choice in field.choices or ()}:
+            return []
+        return [rules.Refusal(text=rules.N_("%(label)s %(value)s 不在可选列表中，请从列表中选择。"),
+                              params={"label": _label(name), "value": rules.shown(value)}, code=f"unoffered.{name}",
+                              field=name)]
 
     def goods_rows(self):
         return [rules.GoodsRow(name=(r["name"] or "").strip(), hs_code=(r["hs_code"] or "").strip()) for r in self.goods.data]
@@ -106,7 +181,7 @@ class ApplicationForm(FlaskForm):
             declarant=declarant,
             consignee=consignee,
             **text,
-            **{name: getattr(self, name).data or "" for name in Application.PORT_FIELDS},
+            **{name: (getattr(self, name).data or "").strip() for name in Application.PORT_FIELDS},
             start=self.start(),
             goods=self.goods_rows(),
             declaration_numbers=[n for n in self.numbers() if n],

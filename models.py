@@ -50,7 +50,8 @@ class Enterprise(db.Model):
     def by_code(cls, code):
         """Find an enterprise by its 10-character customs code or its 18-character USCC."""
         code = (code or "").strip().upper()
-        if not code:
+        # Codes are 10 or 18 letters and digits; anything else is not asked for (a NUL would not even reach PostgreSQL).
+        if len(code) not in (10, 18) or not (code.isascii() and code.isalnum()):
             return None
         column = cls.uscc if len(code) == 18 else cls.customs_code
         return db.session.execute(select(cls).where(column == code)).scalar_one_or_none()
@@ -450,6 +451,11 @@ def port_calendars(port_codes):
     key = _generation()
     calendars = {}
     for code in sorted({code for code in port_codes if code}):
+        if not rules.is_port_code(code):
+            # Not a port's code (a NUL would not even reach PostgreSQL): it has no working days.
+            calendars[code] = rules.PortCalendar(port_code=code, days={}, covered_years=frozenset(),
+                                                 provisional_years=frozenset())
+            continue
         if (key, code) not in _calendar_cache:
             _calendar_cache[(key, code)] = _read_calendar(code)
         calendars[code] = _calendar_cache[(key, code)]
@@ -489,6 +495,7 @@ def known_hs_codes(codes):
 
 def declaration_facts(numbers):
     """What the system knows of these declaration numbers, as rules.DeclarationFacts by number (R20)."""
+    numbers = [n for n in numbers if rules.is_declaration_number(n)]
     records = db.session.execute(select(DeclarationRecord).where(DeclarationRecord.number.in_(numbers))).scalars()
     return {r.number: rules.DeclarationFacts(r.number, r.consignee_code, r.declaration_port, r.entry_port, r.declared_on)
             for r in records}

@@ -99,6 +99,10 @@ QUERY_CATEGORIES = {QUERY_APPLICANT: N_("A-申请企业"), QUERY_CONSIGNEE: N_("
 WINDOW = timedelta(hours=2)
 FEEDBACK_DAYS = 5
 MAX_GOODS_NAME_CHARS = 4000
+# Free text is stored as TEXT, so it has a limit of its own: what an officer reads on one page.
+MAX_REASON_TEXT_BYTES = 2000  # 预约通关事由, counted as its "(N字节)" counter counts
+MAX_STATEMENT_CHARS = 2000  # 情况说明
+MAX_NOTE_CHARS = 500  # a 退单 reason, a cancel note
 MAX_DECLARATION_NUMBERS = 50
 MAX_ATTACHMENTS = 5
 MAX_STATEMENT_ATTACHMENTS = 1
@@ -234,6 +238,65 @@ def byte_length(text) -> int:
     """What the "(N字节)" counter shows: the UTF-8 length of the text."""
     # surrogatepass: a stray surrogate from a broken client must count, not crash the page.
     return len((text or "").encode("utf-8", "surrogatepass"))
+
+
+# Text as typed, checked before any rule reads it or anything is looked up or written. Control characters have no
+# place in a form: PostgreSQL cannot store NUL, and the others (escape sequences, bidirectional overrides) hide or
+# disguise what an officer reads. Tabs and line breaks are text only in a box that has lines.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_OR_LINE_BREAK = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+SHOWN_CHARS = 24
+
+
+def control_characters(text: str, multiline: bool = False) -> list[str]:
+    """The distinct control characters in typed text, as U+XXXX, in order of appearance."""
+    found = (_CONTROL if multiline else _CONTROL_OR_LINE_BREAK).findall(text or "")
+    return [f"U+{ord(c):04X}" for c in dict.fromkeys(found)]
+
+
+def shown(value: str) -> str:
+    """A typed value as a message may quote it: short, control characters made visible as U+FFFD."""
+    value = _CONTROL_OR_LINE_BREAK.sub("\ufffd", value or "")
+    return value if len(value) <= SHOWN_CHARS else value[:SHOWN_CHARS] + "…"
+
+
+def check_control_characters(value: str, field_name: str, label: Message, multiline: bool = False) -> list[Refusal]:
+    """No control characters in typed text (tabs and line breaks are text where ``multiline``)."""
+    found = control_characters(value, multiline)
+    if not found:
+        return []
+    return [Refusal(text=N_("%(label)s含有不可见的控制字符（%(chars)s），请删除后重新输入。"),
+                    params={"label": label, "chars": "、".join(found[:5])}, code="typed.control", field=field_name)]
+
+
+def check_typed_text(value: str, field_name: str, label: Message, limit: int, *, multiline: bool = False,
+                     in_bytes: bool = False) -> list[Refusal]:
+    """No control characters, at most ``limit`` characters (or UTF-8 bytes, as the "(N字节)" counter counts)."""
+    control = check_control_characters(value, field_name, label, multiline)
+    if control:
+        return control
+    size = byte_length(value) if in_bytes else len(value or "")
+    if size > limit:
+        text = (N_("%(label)s最多%(limit)s字节，当前为%(count)s字节，请精简后重新输入。") if in_bytes
+                else N_("%(label)s最多%(limit)s个字符，当前为%(count)s个字符，请精简后重新输入。"))
+        return [Refusal(text=text, params={"label": label, "limit": limit, "count": size}, code="typed.too_long",
+                        field=field_name)]
+    return []
+
+
+# The dates anyone means on this site. Outside them a date is a slip of the keyboard, and at the very ends of the
+# calendar "the day after" or "two hours later" cannot even be computed.
+FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def check_date_in_range(day: date, field_name: str, label: Message | None = None) -> list[Refusal]:
+    """A typed date between FIRST_DATE and LAST_DATE."""
+    if FIRST_DATE <= day <= LAST_DATE:
+        return []
+    return [Refusal(text=N_("%(label)s %(value)s 超出可填写的范围，请填写 %(first)s 至 %(last)s 之间的日期。"),
+                    params={"label": label or Message(text=N_("日期")), "value": day.isoformat(),
+                            "first": FIRST_DATE.isoformat(), "last": LAST_DATE.isoformat()},
+                    code="typed.date_range", field=field_name)]
 
 
 def appointment_end(start: datetime) -> datetime:
@@ -770,7 +833,7 @@ def _check_goods_item(item_no: int, g: GoodsRow, hs_codes: Collection[str] | Non
     elif not is_hs_code(g.hs_code):
         refusals.append(Refusal(
             text=N_("第%(item)s项商品的HS编码 %(hs_code)s 应为10位数字，请从商品列表中选择。"),
-            params={"item": item_no, "hs_code": g.hs_code}, code="invalid.hs_code", field="goods"))
+            params={"item": item_no, "hs_code": shown(g.hs_code)}, code="invalid.hs_code", field="goods"))
     elif hs_codes is not None and g.hs_code not in hs_codes:
         refusals.append(Refusal(
             text=N_("第%(item)s项商品的HS编码 %(hs_code)s 不在商品归类表中，请从商品列表中选择。"),
@@ -799,9 +862,16 @@ def _check_goods(goods: list[GoodsRow], hs_codes: Collection[str] | None, comple
     return refusals
 
 
+def goods_cell_label(item_no: int, part: str) -> Message:
+    """"第N项商品的商品名称" (or another part of the row), for a message about what was typed there."""
+    return Message(text=N_("第%(item)s项商品的%(part)s"), params={"item": item_no, "part": Message(text=part)})
+
+
 def check_goods_row(row: GoodsRow, goods: list[GoodsRow], hs_codes: Collection[str] | None = None) -> list[Refusal]:
     """Whether a goods row may be added (Enter on the entry line): name and HS code, and R8 with it included."""
-    return _check_goods_item(len(goods) + 1, row, hs_codes, complete=True) + _goods_names_limit([*goods, row])
+    control = check_control_characters(row.name, "goods", goods_cell_label(len(goods) + 1, N_("商品名称")))
+    return control or (_check_goods_item(len(goods) + 1, row, hs_codes, complete=True)
+                       + _goods_names_limit([*goods, row]))
 
 
 def _too_many_numbers(count: int) -> Refusal:
@@ -817,7 +887,7 @@ def _duplicate_number(number: str) -> Refusal:
 
 def _malformed_number(number: str) -> Refusal:
     return Refusal(text=N_("报关单号 %(number)s 应为18位数字，请核对后重新输入。"),
-                   params={"number": number}, code="R19.format", field="declaration_numbers")
+                   params={"number": shown(number)}, code="R19.format", field="declaration_numbers")
 
 
 def _check_number_list(numbers: list[str]) -> list[Refusal]:
@@ -1108,7 +1178,13 @@ def check_statement_text(text: str) -> list[Refusal]:
     """R18: a statement must say something (its PDF is optional)."""
     if _blank(text):
         return [Refusal(text=N_("请填写情况说明的内容。"), code="R18.empty", field="statement")]
-    return []
+    return check_typed_text(text, "statement", Message(text=FIELD_LABELS["statement"]), MAX_STATEMENT_CHARS,
+                            multiline=True)
+
+
+def check_note(text: str, field_name: str, label: str) -> list[Refusal]:
+    """A 退单 reason, an officer's remark or a cancel note: free text of at most MAX_NOTE_CHARS."""
+    return check_typed_text(text, field_name, Message(text=label), MAX_NOTE_CHARS, multiline=True)
 
 
 def check_feedback_present(numbers: list[str]) -> list[Refusal]:
@@ -1469,6 +1545,14 @@ def check_query(category, own_code, consignee_code, applied_from, applied_to, ap
         N_("请同时填写预约时间的开始日期和结束日期。"),
         "appointment_from", "appointment_to", "R22.appointment")
     return refusals
+
+
+def check_port_filter(code: str) -> list[Refusal]:
+    """The port box of 口岸工作时间查询: blank (every port) or a 4-digit port code."""
+    if _blank(code) or is_port_code(code):
+        return []
+    return [Refusal(text=N_("口岸编码 %(code)s 应为4位关区代码，请从列表中选择，或不填以查询全部口岸。"),
+                    params={"code": shown(code)}, code="invalid.port_code", field="port_code")]
 
 
 def check_port_hours_range(date_from, date_to) -> list[Refusal]:

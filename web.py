@@ -9,6 +9,7 @@ from flask_babel import get_locale, get_translations, gettext
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
+from werkzeug.routing import IntegerConverter
 
 import clock
 import rules
@@ -21,6 +22,18 @@ ROLE_LABELS = {
     ROLE_ADMIN: rules.N_("口岸管理员"),
     ROLE_SITE_ADMIN: rules.N_("系统管理员"),
 }
+
+
+# The largest id an Integer key holds on every database (PostgreSQL's integer is 32 bits).
+MAX_ROW_ID = 2**31 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in a URL, bounded to MAX_ROW_ID: a larger number is not found, never an overflow in the driver."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def role_required(*roles):
@@ -85,7 +98,10 @@ def parse_dates(values, names):
         except ValueError:
             dates[name] = None
             refusals.append(rules.Refusal(text=rules.N_("日期 %(value)s 格式不正确，请按 YYYY-MM-DD 填写，例如 2026-11-23。"),
-                                          params={"value": typed}, code="invalid.date", field=name))
+                                          params={"value": rules.shown(typed)}, code="invalid.date", field=name))
+        if dates[name] and rules.check_date_in_range(dates[name], name):
+            refusals += rules.check_date_in_range(dates[name], name)
+            dates[name] = None
     return dates, refusals
 
 

@@ -18,7 +18,7 @@ from forms import ApplicationForm, StatementForm
 from models import (ROLE_ENTERPRISE, Application, Attachment, declaration_facts, reference_data,
                     submission_context)
 from uploads import attach, check_uploads, files_not_kept, uploaded_files
-from web import render_page, role_required, send_attachment
+from web import render_page, role_required, say, send_attachment
 
 bp = Blueprint("apply", __name__, url_prefix="/apply")
 
@@ -104,10 +104,15 @@ def handle_post(form, application):
 def save(form, application, submit):
     """暂存 (and the save before 提交): check the draft and the uploads, write both, then submit if asked."""
     page = ApplicationPage(form, application, current_user)
+    malformed = form.malformed()
+    if malformed:
+        # Nothing a rule could read, look up or store: refused as typed before anything else is done with it.
+        page.refusals = malformed + files_not_kept([f.filename for f in uploaded_files()])
+        return show(page, 400)
     accepted, upload_refusals = check_uploads(uploaded_files(), len(application.supplements) if application else 0,
                                               rules.MAX_ATTACHMENTS, "attachments")
     data = page.input_with(len(accepted))
-    refusals = form.malformed_start() + ([] if application else page.may_start) + rules.validate_draft(data)
+    refusals = ([] if application else page.may_start) + rules.validate_draft(data)
     if application is not None and form.version.data != str(application.version):
         refusals.append(stale_refusal())
     if refusals:
@@ -192,9 +197,14 @@ def cancel(application_id):
     if not rules.can_cancel(application.current_status, application.start, clock.now()):
         flash(gettext("只有“已受理”或“预约成功”且未到预约时间的申请可以取消预约。"), "error")
         return redirect_to(application)
+    note = request.form.get("note", "").strip()
     if request.method == "GET" or request.form.get("confirm") != "yes":
-        return render_template("apply/cancel_confirm.html", application=application)
-    application.move(rules.CANCELLED, current_user, note=request.form.get("note", "").strip())
+        return render_template("apply/cancel_confirm.html", application=application, note=note)
+    refusals = rules.check_note(note, "note", rules.N_("取消原因"))
+    if refusals:
+        return render_template("apply/cancel_confirm.html", application=application, note=note,
+                               errors=[say(r) for r in refusals]), 400
+    application.move(rules.CANCELLED, current_user, note=note)
     db.session.commit()
     if application.approved_at:
         flash(gettext("已取消预约。预约成功后取消的，请在5天内通过“情况说明”向海关说明。"), "success")

@@ -36,6 +36,12 @@ def no_control_characters(form, field):
         raise ValidationError(_l("用户名不能包含控制字符（例如空字符），请重新输入。"))
 
 
+def no_nul(form, field):
+    # scrypt ignores a password's trailing NUL bytes, so "secret\0" would open "secret": refuse any NUL.
+    if "\x00" in (field.data or ""):
+        raise ValidationError(_l("密码不能包含空字符，请重新输入。"))
+
+
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
@@ -49,6 +55,7 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("密码"), validators=[
         DataRequired(message=_l("请输入密码")),
         Length(max=MAX_PASSWORD, message=_l("密码不能超过%(max)d个字符。")),
+        no_nul,
     ])
 
 
@@ -56,10 +63,12 @@ class PasswordForm(FlaskForm):
     old_password = PasswordField(_l("旧密码"), validators=[
         DataRequired(message=_l("请输入旧密码")),
         Length(max=MAX_PASSWORD, message=_l("密码不能超过%(max)d个字符。")),
+        no_nul,
     ])
     new_password = PasswordField(_l("新密码"), validators=[
         DataRequired(message=_l("请输入新密码")),
         Length(min=MIN_NEW_PASSWORD, max=MAX_PASSWORD, message=_l("新密码长度应为%(min)d至%(max)d个字符。")),
+        no_nul,
     ])
     confirm = PasswordField(_l("确认新密码"), validators=[
         DataRequired(message=_l("请再次输入新密码")),

@@ -25,7 +25,7 @@ def index():
     }
     dates, refusals = parse_dates(values, ("date_from", "date_to"))
     date_from, date_to = dates["date_from"], dates["date_to"]
-    refusals = refusals or rules.check_port_hours_range(date_from, date_to)
+    refusals = rules.check_port_filter(values["port_code"]) + (refusals or rules.check_port_hours_range(date_from, date_to))
     rows = []
     if not refusals and "date_from" in request.args:
         query = (
@@ -47,6 +47,7 @@ def index():
     return render_page(
         "port_hours/index.html",
         ("port-hours-page",),
+        400 if refusals else 200,
         values=values,
         errors=errors_by_field(refusals),
         rows=rows,
@@ -97,7 +98,7 @@ def timetables():
 @bp.route("/timetables/<port_code>")
 def port_timetables(port_code):
     """A port's published operation timetables, drawn as the published tables (seed 003)."""
-    port = db.session.get(Port, port_code) or abort(404)
+    port = (db.session.get(Port, port_code) if rules.is_port_code(port_code) else None) or abort(404)
     tables = db.session.execute(
         select(Timetable).where(Timetable.port_code == port_code).order_by(Timetable.direction.desc(), Timetable.id)
     ).scalars().all()

@@ -65,7 +65,9 @@ def detail(application_id):
         if decision is None:
             abort(400)
         to_status = decision[0]
-        refusal = rules.check_customs_move(application.status, to_status, reason, application.start, clock.now())
+        typed = rules.check_note(reason, "reason", rules.N_("审核意见"))
+        refusal = typed[0] if typed else rules.check_customs_move(application.status, to_status, reason,
+                                                                   application.start, clock.now())
         if request.form.get("version") != str(application.version):
             # Another officer decided first: never overwrite that decision silently.
             refusal = rules.Refusal(text=rules.N_("该申请刚被其他人处理过，本次操作未执行。请查看当前状态后再决定。"),
