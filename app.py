@@ -51,8 +51,9 @@ def create_app(config=None):
     login_manager.login_message = None
 
     from blueprints import admin, apply, auth, main, port_hours, query, review
+    from blueprints import admin_announcements, admin_audit, admin_catalogue, admin_enterprises, admin_settings, admin_timetables, admin_users
 
-    for module in (auth, main, apply, query, port_hours, review, admin):
+    for module in (auth, main, apply, query, port_hours, review, admin, admin_users, admin_enterprises, admin_announcements, admin_settings, admin_timetables, admin_catalogue, admin_audit):
         app.register_blueprint(module.bp)
 
     import assets
