@@ -314,3 +314,101 @@ def check_record_line(row: Mapping[str, str]) -> tuple[dict | None, list[Refusal
         return None, refusals
     return {"number": number, "consignee_code": row["consignee_code"].upper(), "declaration_port": row["declaration_port"],
             "entry_port": row["entry_port"], "direction": direction, "declared_on": declared_on}, []
+
+
+# Operation timetables (seed 003): edited as a flat grid of rows, rebuilt into phases → groups → steps.
+
+TIMETABLE_ROW_FIELDS = ("order", "phase", "group", "step", "units", "content", "time_limit", "note")
+_HOURS = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*小时")
+
+
+def timetable_grid(phases) -> list[dict]:
+    """A timetable's phases as flat rows (a step's extra rows have no step name), numbered in order."""
+    grid = []
+    for phase in phases:
+        for group in phase["groups"]:
+            for step in group["steps"]:
+                for index, part in enumerate([step] + step.get("rows", [])):
+                    grid.append({
+                        "order": str(len(grid) + 1), "phase": phase["name"], "group": group["name"],
+                        "step": step["name"] if index == 0 else "", "units": part.get("units", ""),
+                        "content": part.get("content", ""), "time_limit": part.get("time_limit", ""),
+                        "note": part.get("note", ""),
+                        "shares": ",".join(k for k in ("shares_limit_with", "shares_note_with", "shares_units_with")
+                                           if part.get(k)),
+                    })
+    return grid
+
+
+def _order(row):
+    try:
+        return float(row.get("order") or "inf")
+    except ValueError:
+        return float("inf")
+
+
+def check_timetable_grid(rows: list[dict]) -> tuple[list[dict], list[Refusal]]:
+    """The grid's non-blank rows in their 排序 order, or why it cannot be published (each row named by its 排序)."""
+    kept = sorted((r for r in rows if any((r.get(k) or "").strip() for k in TIMETABLE_ROW_FIELDS[1:])), key=_order)
+    refusals = []
+    for number, row in enumerate(kept, start=1):
+        missing = [label for key, label in (("phase", N_("主要环节")), ("group", N_("环节")), ("content", N_("主要作业内容")))
+                   if not (row.get(key) or "").strip()]
+        if missing:
+            refusals.append(_refusal(N_("第%(row)d行缺少%(fields)s。"), "rows", "required", row=number,
+                                     fields=_Joined(parts=tuple(Message(text=m) for m in missing))))
+    if kept and not (kept[0].get("step") or "").strip():
+        refusals.append(_refusal(N_("第1行须填写步骤名称（没有步骤名称的行接在上一步骤之下）。"), "rows", "required"))
+    return kept, refusals
+
+
+def timetable_phases(rows: list[dict]) -> list[dict]:
+    """Rebuild phases → groups → steps from checked grid rows; steps are numbered 1, 2, … in order."""
+    phases, number = [], 0
+    for row in rows:
+        text = {k: (row.get(k) or "").strip() for k in TIMETABLE_ROW_FIELDS}
+        shares = {k: True for k in (row.get("shares") or "").split(",") if k}
+        part = {"units": text["units"], "content": text["content"], "time_limit": text["time_limit"], "note": text["note"]}
+        for key in shares:
+            # A merged cell stays merged only while the row leaves that cell empty.
+            cell = {"shares_limit_with": "time_limit", "shares_note_with": "note", "shares_units_with": "units"}[key]
+            if not part[cell]:
+                part[key] = number
+        if not phases or phases[-1]["name"] != text["phase"]:
+            phases.append({"name": text["phase"], "groups": []})
+        groups = phases[-1]["groups"]
+        if not groups or groups[-1]["name"] != text["group"] or text["step"] and not groups[-1]["steps"]:
+            groups.append({"name": text["group"], "steps": []})
+        steps = groups[-1]["steps"]
+        if text["step"] or not steps:
+            number += 1
+            steps.append({"no": number, "name": text["step"], **part})
+        else:
+            steps[-1].setdefault("rows", []).append(part)
+    return phases
+
+
+def timetable_totals(typed: str) -> list[dict]:
+    """合计用时 lines typed as "label | value", one a line; the hours are read from the value (e.g. 4小时内完成)."""
+    totals = []
+    for line in (typed or "").splitlines():
+        if not line.strip():
+            continue
+        label, _, value = line.partition("|")
+        hours = _HOURS.search(value)
+        totals.append({"label": label.strip(), "value": value.strip(),
+                       "hours": float(hours.group(1)) if hours and "." in hours.group(1) else int(hours.group(1)) if hours else None})
+    return totals
+
+
+def check_timetable_header(title: str, typed_date: str) -> tuple[date | None, list[Refusal]]:
+    """A timetable needs a title and a notice date (公示日期)."""
+    refusals = []
+    if not (title or "").strip():
+        refusals.append(_refusal(N_("请填写时间表标题。"), "title", "required"))
+    try:
+        published_on = date.fromisoformat((typed_date or "").strip())
+    except ValueError:
+        published_on = None
+        refusals.append(_refusal(N_("公示日期 %(value)s 格式不正确，请按 YYYY-MM-DD 填写。"), "published_on", value=typed_date))
+    return published_on, refusals
