@@ -77,7 +77,7 @@ class EnterpriseEntry:
 
     @classmethod
     def from_values(cls, values: Mapping):
-        text = {k: (values.get(k) or "").strip() for k in ENTERPRISE_CSV_COLUMNS}
+        text = {k: (values.get(k) or "").strip() for k in ENTERPRISE_CSV_COLUMNS if k != "qualified"}
         qualified = values.get("qualified")
         return cls(
             customs_code=text["customs_code"].upper(),
