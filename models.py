@@ -538,11 +538,20 @@ def submission_context(data, declarant_id, consignee):
 class ReferenceData:
     """Ports and transport modes as plain tuples, kept per process until the tables change."""
 
-    def __init__(self, ports, modes):
+    def __init__(self, ports, modes, english_names=None):
         self.ports = ports
         self.modes = modes
         self.port_codes = frozenset(code for code, _ in ports)
         self.mode_codes = frozenset(code for code, _ in modes)
+        # (table, code) -> English name, for those that have one.
+        self.english_names = english_names or {}
+
+    def named(self, english):
+        """(ports, modes) as (code, name) pairs in the page's language: English names where a port or mode has one."""
+        if not english:
+            return self.ports, self.modes
+        return tuple(tuple((code, self.english_names.get((table, code)) or name) for code, name in rows)
+                     for table, rows in (("port", self.ports), ("mode", self.modes)))
 
 
 _reference_cache = {}
@@ -581,7 +590,11 @@ def reference_data():
         modes = tuple(db.session.execute(
             select(TransportMode.code, TransportMode.name).where(TransportMode.selectable).order_by(TransportMode.code)
         ).tuples())
-        _reference_cache[key] = ReferenceData(ports, modes)
+        english = {("port", code): name for code, name in db.session.execute(
+            select(Port.code, Port.name_en).where(Port.name_en != "")).tuples()}
+        english.update({("mode", code): name for code, name in db.session.execute(
+            select(TransportMode.code, TransportMode.name_en).where(TransportMode.name_en != "")).tuples()})
+        _reference_cache[key] = ReferenceData(ports, modes, english)
     return _reference_cache[key]
 
 

@@ -22,6 +22,7 @@ def load_ports(path=DATA_DIR / "ports.csv"):
     for row in _read_csv(path):
         port = db.session.get(Port, row["code"]) or Port(code=row["code"])
         port.name, port.name_verified = row["name"], row["verified"] == "yes"
+        port.name_en = row.get("name_en") or port.name_en or ""
         db.session.add(port)
 
 
@@ -30,6 +31,7 @@ def load_transport_modes(path=DATA_DIR / "transport_modes.csv"):
     for row in _read_csv(path):
         mode = db.session.get(TransportMode, row["code"]) or TransportMode(code=row["code"])
         mode.name, mode.selectable = row["name"], row["selectable"] == "yes"
+        mode.name_en = row.get("name_en") or mode.name_en or ""
         db.session.add(mode)
 
 

@@ -8,8 +8,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 import registry
+import rules
 from extensions import db
-from models import ROLE_SITE_ADMIN, SiteSetting, audit, bump_reference_data, site_settings
+from models import ROLE_SITE_ADMIN, Port, SiteSetting, TransportMode, audit, bump_reference_data, site_settings
 from web import errors_by_field, role_required
 
 bp = Blueprint("admin_settings", __name__, url_prefix="/admin/settings")
@@ -78,3 +79,31 @@ def edit():
     db.session.commit()
     flash(gettext("站点设置已保存。"), "success")
     return redirect(url_for(".edit"), code=303)
+
+
+@bp.route("/names", methods=["GET", "POST"])
+@role_required(ROLE_SITE_ADMIN)
+def names():
+    """The English names of ports and transport modes, shown in the English interface (empty: the Chinese name)."""
+    ports = db.session.execute(select(Port).order_by(Port.code)).scalars().all()
+    modes = db.session.execute(select(TransportMode).order_by(TransportMode.code)).scalars().all()
+    if request.method == "GET":
+        return render_template("admin/settings/names.html", ports=ports, modes=modes, typed={}, errors={})
+    typed = {key: (request.form.get(key) or "").strip() for key in request.form if key.startswith(("port-", "mode-"))}
+    too_long = [key for key, value in typed.items() if len(value) > (100 if key.startswith("port-") else 50)]
+    if too_long:
+        refusal = rules.Refusal(text=rules.N_("英文名称过长：口岸名称不超过100个字符，运输方式不超过50个字符。"),
+                                code="too_long", field=None)
+        return render_template("admin/settings/names.html", ports=ports, modes=modes, typed=typed,
+                               errors=errors_by_field([refusal]), marked=set(too_long)), 400
+    for prefix, rows in (("port-", ports), ("mode-", modes)):
+        for row in rows:
+            value = typed.get(prefix + row.code)
+            if value is not None and value != row.name_en:
+                audit(current_user, "names.update", prefix.rstrip("-"), row.code, {"name_en": row.name_en},
+                      {"name_en": value}, row.code if prefix == "port-" else None)
+                row.name_en = value
+    bump_reference_data()
+    db.session.commit()
+    flash(gettext("英文名称已保存。"), "success")
+    return redirect(url_for(".names"), code=303)

@@ -369,3 +369,21 @@ def test_audit_page_filters_and_port_admins_see_only_their_ports(site_admin, aut
     auth.login("demo-admin")
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "重庆公告" in page and "天津公告" not in page and "全站公告" not in page
+
+
+# English names
+
+def test_english_names_show_in_the_english_interface(site_admin, auth, app, client):
+    response = post(site_admin, auth, "/admin/settings/names", {"port-8000": "Chongqing Customs", "mode-5": "Air"})
+    assert response.status_code == 303
+    token = auth.csrf_token_from("/")
+    client.post("/lang", data={"lang": "en", "next": "/", "csrf_token": token})
+    assert "Chongqing Customs" in client.get("/timetables").get_data(as_text=True)
+    auth.logout()
+    auth.login("demo-general")
+    client.post("/lang", data={"lang": "en", "next": "/", "csrf_token": auth.csrf_token_from("/")})
+    page = client.get("/apply/new").get_data(as_text=True)
+    assert "8000 Chongqing Customs" in page and "5 Air" in page
+    client.post("/lang", data={"lang": "zh_CN", "next": "/", "csrf_token": auth.csrf_token_from("/")})
+    assert "8000 重庆关区" in client.get("/apply/new").get_data(as_text=True)
+    assert "names.update" in audit_actions(app)
