@@ -1,4 +1,5 @@
-"""Command-line tools: reference data, working calendars, the HS catalogue, the demo, translations."""
+"""Command-line tools: reference data, working calendars, the HS catalogue, users, the demo, translations."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,13 +13,15 @@ import demo
 import holidays_cn
 import rules
 from extensions import db
-from models import Port
+from models import Enterprise, Port, User, audit
 from refdata import apply_import, describe_day, generate_calendar, import_hs, load_reference_data, plan_import
 
 calendar_cli = AppGroup("calendar", help="Port working calendars (口岸工作日历).")
 hs_cli = AppGroup("hs", help="The HS catalogue (商品归类表).")
 refdata_cli = AppGroup("refdata", help="Reference data shipped in data/.")
 translate_cli = AppGroup("translate", help="Translations (pybabel around babel.cfg).")
+user_cli = AppGroup("user", help="Users, e.g. the first site administrator of a new database.")
+PASSWORD_VARIABLE = "YUYUE_ADMIN_PASSWORD"
 
 
 @calendar_cli.command("generate")
@@ -76,6 +79,35 @@ def hs_import(path):
     click.echo(f"{loaded} HS codes loaded.")
     if rejected:
         click.echo(f"Skipped {len(rejected)} rows without a 10-digit code and a name: lines {rejected[:20]}", err=True)
+
+
+@user_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice([rules.ROLE_SITE_ADMIN, rules.ROLE_ADMIN, rules.ROLE_CUSTOMS, rules.ROLE_ENTERPRISE]),
+              required=True)
+@click.option("--port", "port_codes", multiple=True, help="A port the officer or port administrator works for (repeatable).")
+@click.option("--enterprise", "enterprise_code", default="", help="The operator's enterprise: customs code or USCC.")
+@click.option("--name", "display_name", default="", help="The name shown for the user.")
+def user_create(username, role, port_codes, enterprise_code, display_name):
+    """Create a user; the password comes from $YUYUE_ADMIN_PASSWORD, else it is asked for (twice)."""
+    import registry
+
+    password = os.environ.get(PASSWORD_VARIABLE) or click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    enterprise = Enterprise.by_code(enterprise_code) if role == rules.ROLE_ENTERPRISE else None
+    ports = [db.session.get(Port, code) for code in port_codes]
+    if None in ports:
+        raise click.ClickException(f"Unknown port among {', '.join(port_codes)}: load the ports first (flask refdata load).")
+    refusals = registry.check_new_user(username, role, password, enterprise is not None,
+                                       [p.code for p in ports], User.by_username(username) is not None)
+    if refusals:
+        raise click.ClickException(" ".join(r.render() for r in refusals))
+    user = User(username=username, display_name=display_name or username, role=role, enterprise=enterprise,
+                ports=ports if role in (rules.ROLE_CUSTOMS, rules.ROLE_ADMIN) else [])
+    user.set_password(password)
+    db.session.add(user)
+    audit(None, "user.create", "user", username, None, {"username": username, "role": role, "via": "flask user create"})
+    db.session.commit()
+    click.echo(f"User {username} ({role}) created.")
 
 
 @refdata_cli.command("load")
@@ -141,5 +173,5 @@ def translate_init(lang):
 
 def register(app):
     """Add the command groups to ``flask``."""
-    for command in (calendar_cli, hs_cli, refdata_cli, translate_cli, demo_command):
+    for command in (calendar_cli, hs_cli, refdata_cli, translate_cli, user_cli, demo_command):
         app.cli.add_command(command)

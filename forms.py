@@ -2,6 +2,7 @@
 import re
 from datetime import date, datetime, time
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -77,10 +78,11 @@ class ApplicationForm(FlaskForm):
     def set_choices(self, reference):
         """Fill the drop-downs from the code tables (models.ReferenceData); an empty first choice means 'not chosen'."""
         blank = [("", _l("按空格下拉选择"))]
-        port_choices = blank + [(code, f"{code} {name}") for code, name in reference.ports]
+        ports, modes = reference.named(str(get_locale() or "").startswith("en"))
+        port_choices = blank + [(code, f"{code} {name}") for code, name in ports]
         self.declaration_port.choices = port_choices
         self.entry_port.choices = port_choices
-        self.transport_mode.choices = blank + [(code, f"{code} {name}") for code, name in reference.modes]
+        self.transport_mode.choices = blank + [(code, f"{code} {name}") for code, name in modes]
         self.reason_category.choices = blank + [(k, _l(v)) for k, v in rules.REASON_CATEGORIES.items()]
         self.direction.choices = [(k, _l(v)) for k, v in rules.DIRECTION_LABELS.items()]
 

@@ -5,7 +5,7 @@ import time
 from datetime import timedelta
 
 from flask_login import UserMixin
-from sqlalchemy import Index, UniqueConstraint, delete, func, select, true
+from sqlalchemy import Index, UniqueConstraint, delete, false, func, select, true
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import deferred
@@ -74,6 +74,8 @@ class User(UserMixin, db.Model):
     # Every session carries this token in its user id; a new token ends all of them at once.
     session_token = db.Column(db.String(32), nullable=False, default=new_session_token, server_default="")
     active = db.Column(db.Boolean, nullable=False, default=True, server_default=true())
+    # Set when an administrator gives the user a password: the user must choose their own before anything else.
+    must_change_password = db.Column(db.Boolean, nullable=False, default=False, server_default=false())
     # Every page names the user's enterprise: load it with the user, in the same query.
     enterprise = db.relationship(Enterprise, lazy="joined")
     ports = db.relationship("Port", secondary=user_ports)
@@ -155,6 +157,7 @@ class Port(db.Model):
 
     code = db.Column(db.String(4), primary_key=True)
     name = db.Column(db.String(100), nullable=False)
+    name_en = db.Column(db.String(100), nullable=False, default="", server_default="")
     # Names not checked against the customs code table are shown as such.
     name_verified = db.Column(db.Boolean, nullable=False, default=False)
 
@@ -192,6 +195,7 @@ class TransportMode(db.Model):
 
     code = db.Column(db.String(1), primary_key=True)
     name = db.Column(db.String(50), nullable=False)
+    name_en = db.Column(db.String(50), nullable=False, default="", server_default="")
     # The six modes an appointment can use; the rest of the table is kept for completeness.
     selectable = db.Column(db.Boolean, nullable=False, default=True)
 
@@ -424,13 +428,38 @@ class Timetable(db.Model):
 
 
 class Announcement(db.Model):
-    """A 系统公告 shown on everyone's home page."""
+    """A 系统公告 shown on everyone's home page while live: published, not withdrawn, not expired."""
 
     id = db.Column(db.Integer, primary_key=True)
     title = db.Column(db.String(200), nullable=False)
     body = db.Column(db.Text, nullable=False, default="")
     publisher = db.Column(db.String(100), nullable=False)
     published_on = db.Column(db.Date, nullable=False)
+    # None: site-wide (a site administrator's); else the port whose administrators may edit it.
+    port_code = db.Column(db.ForeignKey("port.code", ondelete="CASCADE"), nullable=True, index=True)
+    shown_from = db.Column(db.DateTime, nullable=True)
+    shown_until = db.Column(db.DateTime, nullable=True)
+    pinned = db.Column(db.Boolean, nullable=False, default=False, server_default=false())
+    withdrawn_at = db.Column(db.DateTime, nullable=True)
+    port = db.relationship(Port)
+
+    @classmethod
+    def live(cls, now, limit=20):
+        """The announcements shown now, pinned first, newest first."""
+        return db.session.execute(
+            select(cls).where(
+                cls.withdrawn_at.is_(None),
+                (cls.shown_from.is_(None)) | (cls.shown_from <= now),
+                (cls.shown_until.is_(None)) | (cls.shown_until > now),
+            ).order_by(cls.pinned.desc(), cls.published_on.desc(), cls.id.desc()).limit(limit)
+        ).scalars().all()
+
+
+class SiteSetting(db.Model):
+    """One site setting (its name, the operating port's name, the contact telephone), by key."""
+
+    key = db.Column(db.String(32), primary_key=True)
+    value = db.Column(db.String(200), nullable=False, default="")
 
 
 class StatusChange(db.Model):
@@ -527,11 +556,20 @@ def submission_context(data, declarant_id, consignee):
 class ReferenceData:
     """Ports and transport modes as plain tuples, kept per process until the tables change."""
 
-    def __init__(self, ports, modes):
+    def __init__(self, ports, modes, english_names=None):
         self.ports = ports
         self.modes = modes
         self.port_codes = frozenset(code for code, _ in ports)
         self.mode_codes = frozenset(code for code, _ in modes)
+        # (table, code) -> English name, for those that have one.
+        self.english_names = english_names or {}
+
+    def named(self, english):
+        """(ports, modes) as (code, name) pairs in the page's language: English names where a port or mode has one."""
+        if not english:
+            return self.ports, self.modes
+        return tuple(tuple((code, self.english_names.get((table, code)) or name) for code, name in rows)
+                     for table, rows in (("port", self.ports), ("mode", self.modes)))
 
 
 _reference_cache = {}
@@ -570,7 +608,19 @@ def reference_data():
         modes = tuple(db.session.execute(
             select(TransportMode.code, TransportMode.name).where(TransportMode.selectable).order_by(TransportMode.code)
         ).tuples())
-        _reference_cache[key] = ReferenceData(ports, modes)
+        english = {("port", code): name for code, name in db.session.execute(
+            select(Port.code, Port.name_en).where(Port.name_en != "")).tuples()}
+        english.update({("mode", code): name for code, name in db.session.execute(
+            select(TransportMode.code, TransportMode.name_en).where(TransportMode.name_en != "")).tuples()})
+        _reference_cache[key] = ReferenceData(ports, modes, english)
+    return _reference_cache[key]
+
+
+def site_settings():
+    """The stored site settings by key, read again only after bump_reference_data()."""
+    key = ("settings", _generation())
+    if key not in _reference_cache:
+        _reference_cache[key] = dict(db.session.execute(select(SiteSetting.key, SiteSetting.value)).tuples().all())
     return _reference_cache[key]
 
 

@@ -115,6 +115,20 @@ def end_expired_session():
         flash(str(SESSION_ENDED[ended]), "error")
 
 
+# What a user whose password an administrator set may still reach before choosing their own.
+BEFORE_OWN_PASSWORD = {"auth.change_password", "auth.logout", "main.switch_language", "static"}
+
+
+@bp.before_app_request
+def own_password_first():
+    """A user given a password by an administrator (User.must_change_password) chooses their own before anything else."""
+    if (current_user.is_authenticated and current_user.must_change_password
+            and request.endpoint not in BEFORE_OWN_PASSWORD):
+        if request.headers.get("HX-Request") == "true":
+            return "", 200, {"HX-Redirect": url_for("auth.change_password")}
+        return redirect(url_for("auth.change_password"), code=303)
+
+
 def _page(template, status, wait, **context):
     response = current_app.make_response((render_template(template, **context), status))
     if wait is not None:
@@ -129,7 +143,8 @@ def _login_page(form, error=None, status=200, wait=None):
 
 
 def _password_page(form, status=200, wait=None):
-    return _page("auth/password.html", status, wait, form=form, min_length=MIN_NEW_PASSWORD)
+    return _page("auth/password.html", status, wait, form=form, min_length=MIN_NEW_PASSWORD,
+                 must_change=current_user.must_change_password)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -157,6 +172,8 @@ def login():
         user.end_sessions()
         db.session.commit()
     security.start_session(user)
+    if user.must_change_password:
+        return redirect(url_for("auth.change_password"), code=303)
     return redirect(local_path(request.args.get("next")) or url_for("main.home"), code=303)
 
 
@@ -190,6 +207,7 @@ def change_password():
         form.old_password.errors.append(gettext("旧密码不正确，请重新输入。"))
         return _password_page(form, 400)
     user.set_password(form.new_password.data)
+    user.must_change_password = False
     user.end_sessions()
     db.session.commit()
     security.start_session(user)

@@ -1,9 +1,8 @@
 """The home page and the language switch."""
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from extensions import db
+import clock
 from models import ROLE_ENTERPRISE, Announcement
 from web import local_path
 
@@ -13,10 +12,8 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 @login_required
 def home():
-    """Everyone's home page: the announcements (系统公告), and the application menu for enterprises."""
-    announcements = db.session.execute(
-        select(Announcement).order_by(Announcement.published_on.desc(), Announcement.id.desc()).limit(20)
-    ).scalars()
+    """Everyone's home page: the live announcements (系统公告), pinned first, and the application menu for enterprises."""
+    announcements = Announcement.live(clock.now())
     return render_template(
         "main/home.html", announcements=announcements, is_enterprise=current_user.role == ROLE_ENTERPRISE
     )
