@@ -52,9 +52,9 @@ def create_app(config=None):
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
 
-    from blueprints import admin, apply, auth, main, port_hours, query, review
+    from blueprints import admin, admin_capacity, apply, auth, load, main, port_hours, query, review
 
-    for module in (auth, main, apply, query, port_hours, review, admin):
+    for module in (auth, main, apply, query, port_hours, review, admin, admin_capacity, load):
         app.register_blueprint(module.bp)
 
     import assets

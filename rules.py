@@ -1597,3 +1597,30 @@ def monthly_statistics(rows, now: datetime) -> list[MonthStatistics]:
         if approved_at is not None:
             month.to_approve.append(approved_at - submitted_at)
     return [months[key] for key in sorted(months)]
+
+
+LOAD_WORKING, LOAD_UNPUBLISHED = "working", "unpublished"
+
+
+def load_view(calendar: PortCalendar, load: HourLoad, first_day: date, days: int = LOAD_VIEW_DAYS):
+    """The public load view of one port: for each day, each hour's state (R24).
+
+    An hour overlapping customs working hours is "working" (no appointment may touch it, R11); an hour of a year
+    the port has not published is "unpublished" (R13); any other is free, few or full.
+    """
+    rows = []
+    for offset in range(days):
+        day = first_day + timedelta(days=offset)
+        working = calendar.days.get(day)
+        states = []
+        for hour in range(24):
+            moment = datetime.combine(day, time(hour))
+            if not calendar.covers(day):
+                states.append(LOAD_UNPUBLISHED)
+            elif working and moment < datetime.combine(day, working.closes) and \
+                    datetime.combine(day, working.opens) < moment + timedelta(hours=1):
+                states.append(LOAD_WORKING)
+            else:
+                states.append(load.level(calendar.port_code, moment))
+        rows.append((day, states))
+    return rows
