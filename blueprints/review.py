@@ -247,7 +247,7 @@ def paper():
     if waived:
         note += "；" + gettext("例外受理：%(reason)s", reason=exception_reason)
     application = enter_paper_application(declarant, consignee, data, current_user, {
-        "reference": form.paper_reference.data.strip(), "received_on": received_on.isoformat(),
+        "reference": form.paper_reference.data.strip(), "received_on": received_on,
         "exception_reason": exception_reason if waived else "", "waived": [r.code for r in waived], "note": note,
     }, now)
     db.session.commit()
