@@ -55,13 +55,13 @@ def create_app(config=None):
     from web import RowIdConverter
 
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
-    from blueprints import (admin, admin_announcements, admin_audit, admin_calendars, admin_catalogue,
-                            admin_enterprises, admin_settings, admin_timetables, admin_users, apply, auth, main,
-                            port_hours, query, review)
+    from blueprints import (admin, admin_announcements, admin_audit, admin_calendars, admin_capacity,
+                            admin_catalogue, admin_enterprises, admin_settings, admin_timetables, admin_users, apply,
+                            auth, load, main, port_hours, query, review)
 
-    for module in (auth, main, apply, query, port_hours, review, admin, admin_calendars, admin_users,
-                   admin_enterprises, admin_announcements, admin_settings, admin_timetables, admin_catalogue,
-                   admin_audit):
+    for module in (auth, main, apply, query, port_hours, review, load, admin, admin_calendars, admin_capacity,
+                   admin_users, admin_enterprises, admin_announcements, admin_settings, admin_timetables,
+                   admin_catalogue, admin_audit):
         app.register_blueprint(module.bp)
 
     import assets

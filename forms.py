@@ -216,3 +216,18 @@ class StatementForm(FlaskForm):
 
     statement_text = TextAreaField(_l("情况说明"), render_kw={"rows": 4, "cols": 80})
     statement_file = MultipleFileField(_l("上传PDF"), render_kw={"accept": ".pdf,application/pdf"})
+
+
+class PaperApplicationForm(ApplicationForm):
+    """纸质申请 (公告109): the application form as an officer fills it from the stamped paper form."""
+
+    declarant_code = StringField(_l("申报单位"), render_kw={"placeholder": _l("10位海关编码或18位社会信用代码"), "maxlength": 18})
+    paper_reference = StringField(_l("纸质申请单编号"), render_kw={"maxlength": rules.MAX_PAPER_REFERENCE})
+    paper_received_on = StringField(_l("收单日期"), render_kw={"type": "date", "placeholder": "YYYY-MM-DD", "size": 10})
+    exception_reason = TextAreaField(_l("例外原因"), render_kw={"rows": 2, "cols": 60})
+
+    def received_on(self):
+        try:
+            return date.fromisoformat((self.paper_received_on.data or "").strip())
+        except ValueError:
+            return None

@@ -2,10 +2,10 @@
 import hmac
 import secrets
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask_login import UserMixin
-from sqlalchemy import Index, UniqueConstraint, delete, false, func, select, true
+from sqlalchemy import Index, UniqueConstraint, and_, case, delete, false, func, or_, select, true
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import deferred
@@ -255,6 +255,15 @@ class Application(db.Model):
     statement_text = db.Column(db.Text, nullable=False, default="")
     statement_at = db.Column(db.DateTime, nullable=True)
     created_by_id = db.Column(db.ForeignKey("user.id"), nullable=True)
+    accepted_at = db.Column(db.DateTime, nullable=True)
+    cancelled_at = db.Column(db.DateTime, nullable=True)
+    # An officer read the statement (the queue then stops offering it as waiting).
+    statement_read_at = db.Column(db.DateTime, nullable=True)
+    # 纸质申请 (公告109): entered by an officer from the stamped form; the exception customs granted, if any.
+    paper = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    paper_reference = db.Column(db.String(64), nullable=False, default="", server_default="")
+    paper_received_on = db.Column(db.Date, nullable=True)
+    exception_reason = db.Column(db.Text, nullable=False, default="", server_default="")
     # Optimistic locking: a save from a stale form is refused instead of overwriting.
     version = db.Column(db.Integer, nullable=False, default=1)
 
@@ -280,6 +289,9 @@ class Application(db.Model):
         # Status filters and the R6/R17 overdue check look up one enterprise's applications in one status.
         Index("ix_application_declarant_status_start", "declarant_id", "status", "start"),
         Index("ix_application_consignee_status_start", "consignee_id", "status", "start"),
+        # The review queue and R24's hour counts look up one port's applications, by status and start.
+        Index("ix_application_declaration_port_status_start", "declaration_port", "status", "start"),
+        Index("ix_application_entry_port_status_start", "entry_port", "status", "start"),
     )
 
     # The form's plain fields, stored as typed (rules.ApplicationInput has the same names).
@@ -550,6 +562,8 @@ def submission_context(data, declarant_id, consignee):
         hs_codes=known_hs_codes(g.hs_code for g in data.goods),
         declarant_unfed=has_unfed_back(declarant_id),
         consignee_unfed=bool(consignee and consignee.id != declarant_id and has_unfed_back(consignee.id)),
+        # R24: counted in this transaction, the capacity rows locked until it ends (see hour_load).
+        load=hour_load([data.declaration_port, data.entry_port], data.start) if data.start else None,
     )
 
 
@@ -716,3 +730,183 @@ def audit(user, action, target_type="", target_id="", before=None, after=None, p
     db.session.add(AuditEntry(at=clock.now(), user_id=user.id if user else None, action=action,
                               target_type=target_type, target_id=str(target_id), port_code=port_code,
                               before=as_text(before), after=as_text(after)))
+
+
+class PortCapacity(db.Model):
+    """R24: how many appointments one hour at a port can take; no row (or no number) is unlimited."""
+
+    port_code = db.Column(db.ForeignKey("port.code", ondelete="CASCADE"), primary_key=True)
+    per_hour = db.Column(db.Integer, nullable=True)
+    updated_at = db.Column(db.DateTime, nullable=False)
+
+
+def hour_load(ports, start, statuses=rules.HOLDING_STATUSES, exclude_id=None, days=rules.LOAD_VIEW_DAYS, lock=True):
+    """rules.HourLoad of these ports from the window's first hour to ``days`` later (R24).
+
+    With ``lock``, the limited ports' capacity rows stay locked to the end of the transaction (PostgreSQL's
+    FOR UPDATE; SQLite's BEGIN IMMEDIATE already serialises writers), so two requests racing for the last place
+    count one after the other and exactly one of them takes it.
+    """
+    ports = sorted({p for p in ports if p})
+    # A start no calendar covers is refused by R13 anyway; counting around it could pass the calendar's end.
+    if not ports or start is None or not 2000 <= start.year <= 9000:
+        return rules.HourLoad({}, {})
+    capacities = select(PortCapacity.port_code, PortCapacity.per_hour).where(
+        PortCapacity.port_code.in_(ports), PortCapacity.per_hour.isnot(None)).order_by(PortCapacity.port_code)
+    if lock:
+        capacities = capacities.with_for_update()
+    limits = dict(db.session.execute(capacities).all())
+    if not limits:
+        return rules.HourLoad({}, {})
+    first = start.replace(minute=0, second=0, microsecond=0) - rules.WINDOW
+    last = first + timedelta(days=days, hours=6)
+    return rules.HourLoad(limits, _taken(list(limits), first, last, statuses, exclude_id))
+
+
+def _taken(ports, first, last, statuses, exclude_id=None):
+    """Places taken by (port, hour) between ``first`` and ``last`` by applications in ``statuses``."""
+    rows = db.session.execute(
+        select(Application.declaration_port, Application.entry_port, Application.start, Application.end).where(
+            Application.status.in_(statuses), Application.start < last, Application.end > first,
+            or_(Application.declaration_port.in_(ports), Application.entry_port.in_(ports)),
+            Application.id != (exclude_id or 0))
+    ).all()
+    taken = {}
+    for declaration_port, entry_port, start, end in rows:
+        for port in {declaration_port, entry_port} & set(ports):
+            for hour in rules.window_hours(start, end):
+                taken[(port, hour)] = taken.get((port, hour), 0) + 1
+    return taken
+
+
+def port_capacities(ports):
+    """Places per hour by port code (None: unlimited)."""
+    rows = dict(db.session.execute(
+        select(PortCapacity.port_code, PortCapacity.per_hour).where(PortCapacity.port_code.in_(ports))).all())
+    return {code: rows.get(code) for code in ports}
+
+
+def public_load(port_code, first_day):
+    """rules.HourLoad of one port for the load view's days, without locking anything."""
+    limits = {k: v for k, v in port_capacities([port_code]).items() if v is not None}
+    if not limits:
+        return rules.HourLoad({}, {})
+    first = datetime.combine(first_day, datetime.min.time())
+    return rules.HourLoad(limits, _taken([port_code], first - rules.WINDOW,
+                                         first + timedelta(days=rules.LOAD_VIEW_DAYS), rules.HOLDING_STATUSES))
+
+
+# The review queue (预约审核).
+
+QUEUE_ACTION = "action"
+QUEUE_SORTS = {
+    "submitted": (Application.submitted_at, Application.id),
+    "start": (Application.start, Application.id),
+}
+RECENT_CANCELLATIONS = timedelta(days=1)
+
+
+def officer_ports_condition(ports):
+    """Applications declared at, or entering through, one of these ports (rules.officer_may_see), never drafts."""
+    return and_(Application.status != rules.DRAFT,
+                or_(Application.declaration_port.in_(ports), Application.entry_port.in_(ports)))
+
+
+def needs_action_condition(now):
+    """What an officer has to act on now: 申报 to accept, 已受理 to decide, statements to read, tonight's
+    approved appointments, cancellations of the last day."""
+    today = datetime.combine(now.date(), datetime.min.time())
+    return or_(
+        Application.status.in_((rules.SUBMITTED, rules.ACCEPTED)),
+        Application.statement_at.isnot(None) & Application.statement_read_at.is_(None),
+        (Application.status == rules.APPROVED) & (Application.start >= today)
+        & (Application.start < today + timedelta(days=1, hours=12)),
+        (Application.status == rules.CANCELLED) & (Application.cancelled_at >= now - RECENT_CANCELLATIONS),
+    )
+
+
+def _party_ids(typed):
+    """Enterprise ids whose name contains, or whose customs code or USCC is, what was typed."""
+    typed = typed.strip()
+    return select(Enterprise.id).where(or_(Enterprise.name.contains(typed, autoescape=True),
+                                           Enterprise.customs_code == typed.upper(), Enterprise.uscc == typed.upper()))
+
+
+def review_search(ports, filters, dates, now):
+    """The queue's select statements: (rows sorted as asked, the count, the count by status as shown)."""
+    where = [officer_ports_condition(ports)]
+    if filters.get("port") in ports:
+        where = [officer_ports_condition([filters["port"]])]
+    if dates.get("appointment_from"):
+        where.append(Application.start >= dates["appointment_from"])
+    if dates.get("appointment_to"):
+        where.append(Application.start < dates["appointment_to"] + timedelta(days=1))
+    if filters.get("party"):
+        parties = _party_ids(filters["party"])
+        where.append(or_(Application.declarant_id.in_(parties), Application.consignee_id.in_(parties)))
+    if filters.get("pre_entry_number"):
+        where.append(Application.pre_entry_number == filters["pre_entry_number"].strip().upper())
+    if filters.get("channel") in ("paper", "online"):
+        where.append(Application.paper.is_(filters["channel"] == "paper"))
+    if filters.get("overdue"):
+        where.append(_status_condition(rules.CLEARED_NO_FEEDBACK, now))
+    if filters.get("statement"):
+        where.append(Application.statement_at.isnot(None) & Application.statement_read_at.is_(None))
+    shown = case((_status_condition(rules.CLEARED_NO_FEEDBACK, now), rules.CLEARED_NO_FEEDBACK),
+                 else_=Application.status)
+    by_status = select(shown, func.count()).select_from(Application).where(*where).group_by(shown)
+    status = filters.get("status")
+    if status == QUEUE_ACTION:
+        where.append(needs_action_condition(now))
+    elif status in rules.STATUS_LABELS:
+        where.append(_status_condition(status, now))
+    rows = select(Application).where(*where).order_by(*QUEUE_SORTS.get(filters.get("sort"), QUEUE_SORTS["submitted"]))
+    return rows, select(func.count()).select_from(Application).where(*where), by_status
+
+
+def obligations(ports, now):
+    """R25 lists: approved appointments with numbers due or overdue, approved-then-cancelled ones with a statement due."""
+    mine = officer_ports_condition(ports)
+    feedback = select(Application).where(
+        mine, Application.status == rules.APPROVED, Application.statement_at.is_(None), Application.start <= now,
+    ).order_by(Application.start, Application.id)
+    statements = select(Application).where(
+        mine, Application.status == rules.CANCELLED, Application.approved_at.isnot(None),
+        Application.statement_at.is_(None),
+    ).order_by(Application.cancelled_at, Application.id)
+    return db.session.execute(feedback).scalars().all(), db.session.execute(statements).scalars().all()
+
+
+def statistics_rows(ports, year):
+    """Every submitted application declared at these ports in that year: the facts the statistics count."""
+    first = datetime(year, 1, 1)
+    return db.session.execute(
+        select(Application.declaration_port, Application.submitted_at, Application.accepted_at,
+               Application.approved_at, Application.cancelled_at, Application.status, Application.start,
+               Application.statement_at, Application.paper)
+        .where(Application.declaration_port.in_(ports), Application.submitted_at >= first,
+               Application.submitted_at < datetime(year + 1, 1, 1))
+    ).all()
+
+
+def enter_paper_application(declarant, consignee, data, officer, paper, at):
+    """A paper application as the officer enters it: numbered, 申报 at once, the officer named in its trail."""
+    application = Application.start_new(declarant, officer, at)
+    application.write_draft(data, consignee, at)
+    application.paper = True
+    application.paper_reference = paper["reference"]
+    application.paper_received_on = paper["received_on"]
+    application.exception_reason = paper["exception_reason"]
+    # 提交 is the enterprise's move (rules.TRANSITIONS); on paper the enterprise made it by handing in the form.
+    change = rules.TRANSITIONS[(rules.DRAFT, rules.SUBMITTED)]
+    for stamp in change.stamps:
+        setattr(application, stamp, at)
+    application.application_number = application.pre_entry_number
+    application.record(officer, paper["note"], at, rules.SUBMITTED)
+    application.status = rules.SUBMITTED
+    db.session.flush()
+    audit(officer, "paper_application", "application", application.pre_entry_number,
+          after={"reference": paper["reference"], "received_on": paper["received_on"],
+                 "exception_reason": paper["exception_reason"], "waived": paper["waived"]},
+          port_code=application.declaration_port)
+    return application

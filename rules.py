@@ -773,6 +773,8 @@ class SubmissionContext:
     # R6 for both parties: an application of theirs is overdue for feedback.
     declarant_unfed: bool = False
     consignee_unfed: bool = False
+    # R24: places per hour at the ports of the window, where they are limited (None: not looked up).
+    load: HourLoad | None = None
 
 
 def _blank(value) -> bool:
@@ -1014,6 +1016,8 @@ def validate_submission(a: ApplicationInput, ctx: SubmissionContext) -> list[Ref
             if grade != DISHONEST and not any(r.code == "R14.past" for r in window):
                 same_port = known_ports["declaration_port"] == known_ports["entry_port"]
                 refusals += check_deadline(a.start, ctx.now, declaration_calendar, same_port, grade)
+            if ctx.load is not None and not window:
+                refusals += check_capacity(a.start, known_ports.values(), ctx.load, ctx.calendars)
         else:
             refusals += _in_past(a.start, ctx.now) + _not_on_hour(a.start)
 
@@ -1076,12 +1080,12 @@ class Transition:
 
 TRANSITIONS: Mapping[tuple[str, str], Transition] = {
     (DRAFT, SUBMITTED): Transition(ROLE_ENTERPRISE, ("submitted_at",), numbers_application=True),
-    (SUBMITTED, ACCEPTED): Transition(ROLE_CUSTOMS),
+    (SUBMITTED, ACCEPTED): Transition(ROLE_CUSTOMS, ("accepted_at",)),
     (SUBMITTED, RETURNED): Transition(ROLE_CUSTOMS),
     (ACCEPTED, APPROVED): Transition(ROLE_CUSTOMS, ("approved_at",)),
     (ACCEPTED, RETURNED): Transition(ROLE_CUSTOMS),
-    (ACCEPTED, CANCELLED): Transition(ROLE_ENTERPRISE),
-    (APPROVED, CANCELLED): Transition(ROLE_ENTERPRISE),
+    (ACCEPTED, CANCELLED): Transition(ROLE_ENTERPRISE, ("cancelled_at",)),
+    (APPROVED, CANCELLED): Transition(ROLE_ENTERPRISE, ("cancelled_at",)),
     (APPROVED, CLEARED): Transition(ROLE_ENTERPRISE),
     (APPROVED, CLEARED_NO_FEEDBACK): Transition(BY_CLOCK),
     # Feedback after the 5 days still clears the application (R17).
@@ -1566,3 +1570,280 @@ def check_port_hours_range(date_from, date_to) -> list[Refusal]:
         N_("工作日期的开始日期晚于结束日期，请调整工作日期范围。"),
         N_("请同时填写工作日期的开始日期和结束日期。"),
         "date_from", "date_to", "R23")
+
+
+# The customs workspace: R24 capacity, R25 obligations, paper applications, statistics.
+
+# R24: the statuses that hold a place in an hour once submitted, and those that hold a confirmed place (预约成功).
+HOLDING_STATUSES = (SUBMITTED, ACCEPTED, APPROVED, CLEARED)
+CONFIRMED_STATUSES = (APPROVED, CLEARED)
+LOAD_VIEW_DAYS = 14
+NEXT_FREE_SHOWN = 3
+LOAD_FREE, LOAD_FEW, LOAD_FULL = "free", "few", "full"
+LOAD_LABELS = {LOAD_FREE: N_("有空位"), LOAD_FEW: N_("将满"), LOAD_FULL: N_("已满")}
+MAX_CAPACITY = 10000
+STATEMENT_DAYS = 5
+
+
+def window_hours(start: datetime, end: datetime | None = None) -> list[datetime]:
+    """The clock hours an appointment window overlaps (R24 counts it once in each)."""
+    end = end or start + WINDOW
+    hour = start.replace(minute=0, second=0, microsecond=0)
+    hours = []
+    while hour < end:
+        hours.append(hour)
+        hour += timedelta(hours=1)
+    return hours
+
+
+@dataclass(frozen=True)
+class HourLoad:
+    """How many places each limited port gives an hour, and how many are taken, by (port, hour)."""
+
+    capacities: Mapping[str, int]
+    taken: Mapping[tuple[str, datetime], int]
+
+    def room(self, port: str, hour: datetime) -> int | None:
+        """Places left in that hour at that port; None where the port sets no limit."""
+        capacity = self.capacities.get(port)
+        if capacity is None:
+            return None
+        return capacity - self.taken.get((port, hour), 0)
+
+    def level(self, port: str, hour: datetime) -> str:
+        """free / few / full for the public load view: few when a quarter or less is left."""
+        room = self.room(port, hour)
+        if room is None:
+            return LOAD_FREE
+        if room <= 0:
+            return LOAD_FULL
+        return LOAD_FEW if room * 4 <= self.capacities[port] else LOAD_FREE
+
+
+def check_capacity_setting(typed) -> tuple[int | None, list[Refusal]]:
+    """A port's places per hour as typed: blank is unlimited, else a whole number from 0 to MAX_CAPACITY."""
+    typed = (typed or "").strip()
+    if not typed:
+        return None, []
+    if not _DIGITS_ONLY.fullmatch(typed) or int(typed) > MAX_CAPACITY:
+        return None, [Refusal(text=N_("每小时可预约数 %(value)s 不正确：请填写 0 至 %(max)s 的整数，不限请留空。"),
+                              params={"value": typed[:20], "max": MAX_CAPACITY}, code="R24.setting", field="per_hour")]
+    return int(typed), []
+
+
+def _fits(start: datetime, ports: Collection[str], load: HourLoad) -> bool:
+    return all((load.room(port, hour) is None or load.room(port, hour) > 0)
+               for port in ports for hour in window_hours(start))
+
+
+def next_free_starts(start: datetime, ports: Collection[str], load: HourLoad,
+                     calendars: Mapping[str, PortCalendar], limit: int = NEXT_FREE_SHOWN) -> list[datetime]:
+    """The next starts after `start` in non-working time at every port (R11, R13) with room in each hour (R24)."""
+    found, moment = [], start.replace(minute=0, second=0, microsecond=0)
+    for _ in range(LOAD_VIEW_DAYS * 24):
+        moment += timedelta(hours=1)
+        in_hours = all(port in calendars and not _window_conflicts(moment, calendars[port]) for port in ports)
+        if in_hours and _fits(moment, ports, load):
+            found.append(moment)
+            if len(found) == limit:
+                break
+    return found
+
+
+def check_capacity(start: datetime, ports: Collection[str], load: HourLoad,
+                   calendars: Mapping[str, PortCalendar]) -> list[Refusal]:
+    """R24: every hour of the window must have a place left at each port (once where both ports are one)."""
+    ports = sorted({p for p in ports if p})
+    for port in ports:
+        for hour in window_hours(start):
+            room = load.room(port, hour)
+            if room is not None and room <= 0:
+                free = next_free_starts(start, ports, load, calendars)
+                params = {"port": port, "hour": _fmt_dt(hour), "capacity": load.capacities[port],
+                          "free": "、".join(_fmt_dt(m) for m in free), "days": LOAD_VIEW_DAYS}
+                text = (N_("口岸 %(port)s %(hour)s 这一小时的预约已满（每小时最多 %(capacity)s 个）。"
+                           "尚有空位的时间：%(free)s。请改约其中一个时间。") if free else
+                        N_("口岸 %(port)s %(hour)s 这一小时的预约已满（每小时最多 %(capacity)s 个），"
+                           "此后%(days)s天内没有尚有空位的非工作时间。请联系口岸。"))
+                return [Refusal(text=text, params=params, code="R24.full", field="start")]
+    return []
+
+
+# R25: what is due after approval (numbers, R17) and after a cancellation of an approved appointment (statement).
+
+def feedback_due(start: datetime) -> datetime:
+    """When declaration numbers are due: 5 days after the appointment start (R17, R25)."""
+    return start + timedelta(days=FEEDBACK_DAYS)
+
+
+def statement_due(cancelled_at: datetime) -> datetime:
+    """When the 情况说明 is due after an approved appointment is cancelled (公告109, R25)."""
+    return cancelled_at + timedelta(days=STATEMENT_DAYS)
+
+
+# Paper applications (公告109): an officer enters the stamped 《预约通关申请单》.
+
+MAX_PAPER_REFERENCE = 64
+MAX_EXCEPTION_REASON = 500
+# What customs may decide to accept anyway on a paper form, with a recorded reason: timing and the unfed block.
+# Never: a dishonest or unqualified party (R3–R5), a past appointment (R14), missing or malformed fields.
+WAIVABLE_CODES = frozenset({"R6.unfed", "R11.working_hours", "R12.too_late", "R13.no_calendar",
+                            "R13.no_working_day", "R24.full"})
+
+
+def check_paper_details(reference: str, received_on: date | None, today: date) -> list[Refusal]:
+    """The paper form's own facts: its reference (编号) and the date customs received it (not in the future)."""
+    refusals = []
+    if _blank(reference):
+        refusals.append(Refusal(text=N_("请填写纸质申请单编号。"), code="paper.reference", field="paper_reference"))
+    elif len(reference) > MAX_PAPER_REFERENCE:
+        refusals.append(Refusal(text=N_("纸质申请单编号最多%(max)s个字符。"), params={"max": MAX_PAPER_REFERENCE},
+                                code="paper.reference_long", field="paper_reference"))
+    if received_on is None:
+        refusals.append(Refusal(text=N_("请填写收到纸质申请单的日期（YYYY-MM-DD）。"), code="paper.received",
+                                field="paper_received_on"))
+    elif received_on > today:
+        refusals.append(Refusal(text=N_("收单日期 %(day)s 晚于今天，请核对。"), params={"day": received_on.isoformat()},
+                                code="paper.received_future", field="paper_received_on"))
+    return refusals
+
+
+def paper_decision(refusals: list[Refusal], exception_reason: str) -> tuple[list[Refusal], list[Refusal]]:
+    """(what still stops the paper application, what customs waives with the recorded reason).
+
+    A waivable refusal stops it until the officer writes why customs accepts it anyway.
+    """
+    waivable = [r for r in refusals if r.code in WAIVABLE_CODES]
+    blocking = [r for r in refusals if r.code not in WAIVABLE_CODES]
+    if len(exception_reason or "") > MAX_EXCEPTION_REASON:
+        blocking.append(Refusal(text=N_("例外原因最多%(max)s个字符。"), params={"max": MAX_EXCEPTION_REASON},
+                                code="paper.exception_long", field="exception_reason"))
+    if waivable and _blank(exception_reason):
+        return blocking + waivable + [Refusal(
+            text=N_("以上时间或未反馈的限制，海关可决定例外受理：请在“例外原因”中写明理由后再保存。"),
+            code="paper.exception_required", field="exception_reason")], []
+    return blocking, waivable
+
+
+def median_hours(durations: list[timedelta]) -> float | None:
+    """The median of some durations in hours (one decimal), or None when there are none."""
+    if not durations:
+        return None
+    ordered = sorted(durations)
+    middle = len(ordered) // 2
+    value = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return round(value.total_seconds() / 3600, 1)
+
+
+@dataclass(frozen=True)
+class SubmissionTiming:
+    """How an application's submission stood against its R12 deadline."""
+
+    deadline: Deadline
+    in_time: bool
+    margin: timedelta  # before the deadline (positive) or after it (negative)
+
+    def explain(self) -> Message:
+        hours = round(abs(self.margin).total_seconds() / 3600, 1)
+        if self.in_time:
+            return Message(text=N_("在最迟提交时间前 %(hours)s 小时提交。%(deadline)s"),
+                           params={"hours": hours, "deadline": self.deadline.explain()})
+        return Message(text=N_("晚于最迟提交时间 %(hours)s 小时提交（预约时间不满足海关规定的时长）。%(deadline)s"),
+                       params={"hours": hours, "deadline": self.deadline.explain()})
+
+
+def submission_timing(submitted_at: datetime, start: datetime, declaration_calendar: PortCalendar, same_port: bool,
+                      grade: str) -> SubmissionTiming | Refusal | None:
+    """Whether, and by how much, a submission beat its R12 deadline (R13's refusal if the calendar is missing)."""
+    if submitted_at is None or start is None or _as_class(grade) == DISHONEST:
+        return None
+    deadline = submission_deadline(start, declaration_calendar, same_port, grade)
+    if isinstance(deadline, Refusal):
+        return deadline
+    return SubmissionTiming(deadline, submitted_at <= deadline.latest, deadline.latest - submitted_at)
+
+
+STATISTICS_STATUSES = (SUBMITTED, ACCEPTED, APPROVED, CLEARED, CLEARED_NO_FEEDBACK, RETURNED, CANCELLED)
+
+
+@dataclass
+class MonthStatistics:
+    """One port's month: counts by status as shown now, paper and online, medians, cancellations, overdue."""
+
+    port: str
+    month: str
+    by_status: dict
+    paper: int = 0
+    online: int = 0
+    cancelled_after_approval: int = 0
+    to_accept: list = field(default_factory=list)
+    to_approve: list = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.paper + self.online
+
+    @property
+    def overdue(self) -> int:
+        return self.by_status[CLEARED_NO_FEEDBACK]
+
+    @property
+    def median_to_accept(self):
+        return median_hours(self.to_accept)
+
+    @property
+    def median_to_approve(self):
+        return median_hours(self.to_approve)
+
+
+def monthly_statistics(rows, now: datetime) -> list[MonthStatistics]:
+    """Count submitted applications by declaration port and month of submission (申报).
+
+    Each row: (port, submitted_at, accepted_at, approved_at, cancelled_at, status, start, statement_at, paper).
+    """
+    months: dict[tuple[str, str], MonthStatistics] = {}
+    for port, submitted_at, accepted_at, approved_at, _cancelled, status, start, statement_at, paper in rows:
+        key = (port, submitted_at.strftime("%Y-%m"))
+        month = months.get(key)
+        if month is None:
+            month = months[key] = MonthStatistics(port, key[1], {s: 0 for s in STATISTICS_STATUSES})
+        shown = current_status(status, start, now, statement_at is not None)
+        month.by_status[shown] = month.by_status.get(shown, 0) + 1
+        if paper:
+            month.paper += 1
+        else:
+            month.online += 1
+        if status == CANCELLED and approved_at is not None:
+            month.cancelled_after_approval += 1
+        if accepted_at is not None:
+            month.to_accept.append(accepted_at - submitted_at)
+        if approved_at is not None:
+            month.to_approve.append(approved_at - submitted_at)
+    return [months[key] for key in sorted(months)]
+
+
+LOAD_WORKING, LOAD_UNPUBLISHED = "working", "unpublished"
+
+
+def load_view(calendar: PortCalendar, load: HourLoad, first_day: date, days: int = LOAD_VIEW_DAYS):
+    """The public load view of one port: for each day, each hour's state (R24).
+
+    An hour overlapping customs working hours is "working" (no appointment may touch it, R11); an hour of a year
+    the port has not published is "unpublished" (R13); any other is free, few or full.
+    """
+    rows = []
+    for offset in range(days):
+        day = first_day + timedelta(days=offset)
+        working = calendar.days.get(day)
+        states = []
+        for hour in range(24):
+            moment = datetime.combine(day, time(hour))
+            if not calendar.covers(day):
+                states.append(LOAD_UNPUBLISHED)
+            elif working and moment < datetime.combine(day, working.closes) and \
+                    datetime.combine(day, working.opens) < moment + timedelta(hours=1):
+                states.append(LOAD_WORKING)
+            else:
+                states.append(load.level(calendar.port_code, moment))
+        rows.append((day, states))
+    return rows

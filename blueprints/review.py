@@ -1,14 +1,20 @@
-"""预约审核: customs officers work the queue of their ports: 受理, 预约成功, 退单 (with a reason)."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+"""预约审核: the customs officers' workspace: the queue over every status, the detail with its decisions, paper
+applications, the overdue lists (R25) and the statistics."""
+import csv
+import io
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy import or_, select
 
 import clock
 import rules
 from extensions import db
-from models import ROLE_CUSTOMS, Application
-from web import role_required, say, send_attachment
+from forms import PaperApplicationForm
+from models import (ROLE_ADMIN, ROLE_CUSTOMS, ROLE_SITE_ADMIN, QUEUE_ACTION, Application, Enterprise,
+                    declaration_facts, enter_paper_application, hour_load, obligations, port_calendars,
+                    reference_data, review_search, statistics_rows, submission_context)
+from web import administered_ports, errors_by_field, parse_dates, render_page, role_required, say, send_attachment
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -18,17 +24,19 @@ DECISIONS = {
     "approve": (rules.APPROVED, rules.N_("预约成功")),
     "return": (rules.RETURNED, rules.N_("退单")),
 }
-QUEUE_LIMIT = 200
+PAGE_SIZE = 50
+QUEUE_FILTERS = ("port", "status", "appointment_from", "appointment_to", "party", "pre_entry_number", "channel",
+                 "overdue", "statement", "sort")
+QUEUE_STATUSES = (rules.SUBMITTED, rules.ACCEPTED, rules.APPROVED, rules.CLEARED, rules.CLEARED_NO_FEEDBACK,
+                  rules.RETURNED, rules.CANCELLED)
+CHANNELS = {"online": rules.N_("网上申请"), "paper": rules.N_("纸质申请")}
+SORTS = {"submitted": rules.N_("按申报时间"), "start": rules.N_("按预约时间")}
+# An uploaded PDF opened in the browser: the viewer may show it, nothing of it may run or reach out.
+INLINE_PDF_POLICY = "default-src 'none'; object-src 'self'; plugin-types application/pdf; frame-ancestors 'self'"
 
 
 def my_ports():
     return [port.code for port in current_user.ports]
-
-
-def at_my_ports():
-    """Applications declared at, or entering through, one of the officer's ports."""
-    ports = my_ports()
-    return or_(Application.declaration_port.in_(ports), Application.entry_port.in_(ports))
 
 
 def load_for_review(application_id):
@@ -40,23 +48,74 @@ def load_for_review(application_id):
     return application
 
 
+def read_queue_filters(args):
+    """The queue form's values as typed; a first visit opens on what needs action now."""
+    values = {name: (args.get(name) or "").strip() for name in QUEUE_FILTERS}
+    if "status" not in args:
+        values["status"] = QUEUE_ACTION
+    return values
+
+
 @bp.route("")
 @role_required(ROLE_CUSTOMS)
 def queue():
-    """The applications waiting for customs at the officer's ports, oldest first."""
-    waiting = db.session.execute(
-        select(Application)
-        .where(at_my_ports(), Application.status.in_(tuple(rules.CUSTOMS_MOVES)))
-        .order_by(Application.submitted_at, Application.id)
-        .limit(QUEUE_LIMIT)
-    ).scalars().all()
-    return render_template("review/queue.html", waiting=waiting, ports=current_user.ports)
+    """The queue of the officer's ports: every status, filtered, sorted, counted by status, paged."""
+    values = read_queue_filters(request.args)
+    dates, refusals = parse_dates(values, ("appointment_from", "appointment_to"))
+    page = min(max(request.args.get("page", 1, type=int), 1), 10 ** 6)
+    rows, count, by_status = review_search(my_ports(), values, dates, clock.now())
+    total, results, counts = 0, [], {}
+    if not refusals:
+        total = db.session.execute(count).scalar()
+        results = db.session.execute(rows.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
+        counts = {status: number for status, number in db.session.execute(by_status).all()}
+    filters = {name: value for name, value in values.items() if value}
+    return render_page(
+        "review/queue.html", ("review-queue-page",), 400 if refusals else 200,
+        values=values, errors=errors_by_field(refusals), results=results, total=total, page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), counts=counts, filters=filters,
+        ports=sorted(current_user.ports, key=lambda p: p.code), statuses=QUEUE_STATUSES, channels=CHANNELS,
+        sorts=SORTS, action=QUEUE_ACTION,
+    )
+
+
+def submission_timing(application):
+    """R12 as it stood when the application was submitted (rules.submission_timing)."""
+    if not (application.declaration_port and application.entry_port and application.start):
+        return None
+    calendars = port_calendars([application.declaration_port])
+    calendar = calendars.get(application.declaration_port) or rules.PortCalendar(application.declaration_port, {},
+                                                                                 frozenset())
+    grade = rules.application_grade(application.declarant.info(),
+                                    application.consignee.info() if application.consignee else None)
+    return rules.submission_timing(application.submitted_at, application.start, calendar,
+                                   application.declaration_port == application.entry_port, grade)
+
+
+def number_checks(application):
+    """Each fed-back declaration number with what R19/R20 say of it (an empty list: it matches)."""
+    numbers = [n.number for n in application.declaration_numbers]
+    if not numbers or not application.submitted_at:
+        return []
+    facts = declaration_facts(numbers)
+    codes = application.consignee.info().codes if application.consignee else {application.consignee_code}
+    return [(number, [say(r) for r in rules.check_declaration_numbers(
+        [number], application.direction, application.declaration_port, application.entry_port, codes,
+        application.submitted_at, facts)], number in facts) for number in numbers]
+
+
+def capacity_refusal(application):
+    """R24 at 预约成功: a confirmed place must be left in every hour of the window at both ports."""
+    ports = [application.declaration_port, application.entry_port]
+    load = hour_load(ports, application.start, rules.CONFIRMED_STATUSES, exclude_id=application.id)
+    refusals = rules.check_capacity(application.start, ports, load, port_calendars(ports)) if load.capacities else []
+    return refusals[0] if refusals else None
 
 
 @bp.route("/<int:application_id>", methods=["GET", "POST"])
 @role_required(ROLE_CUSTOMS)
 def detail(application_id):
-    """One application, read-only, with the officer's decision buttons."""
+    """One application, read-only, with everything an officer weighs, and the decision buttons."""
     application = load_for_review(application_id)
     error = None
     if request.method == "POST":
@@ -72,6 +131,8 @@ def detail(application_id):
             # Another officer decided first: never overwrite that decision silently.
             refusal = rules.Refusal(text=rules.N_("该申请刚被其他人处理过，本次操作未执行。请查看当前状态后再决定。"),
                                     code="stale")
+        if refusal is None and to_status == rules.APPROVED:
+            refusal = capacity_refusal(application)
         if refusal is None:
             if to_status == rules.RETURNED:
                 application.return_reason = reason
@@ -83,12 +144,164 @@ def detail(application_id):
         error = say(refusal)
     choices = {key: label for key, (to_status, label) in DECISIONS.items()
                if to_status in rules.CUSTOMS_MOVES.get(application.status, ())}
-    return render_template("review/detail.html", application=application, choices=choices, error=error,
-                           reason=request.form.get("reason", "")), (400 if error else 200)
+    timing = submission_timing(application)
+    return render_template(
+        "review/detail.html", application=application, choices=choices, error=error,
+        reason=request.form.get("reason", ""), timing=timing, timing_refused=isinstance(timing, rules.Refusal),
+        numbers=number_checks(application),
+        feedback_due=rules.feedback_due(application.start) if application.approved_at and application.start else None,
+        statement_due=rules.statement_due(application.cancelled_at) if application.approved_at
+        and application.cancelled_at else None,
+    ), (400 if error else 200)
+
+
+@bp.route("/<int:application_id>/statement-read", methods=["POST"])
+@role_required(ROLE_CUSTOMS)
+def statement_read(application_id):
+    """已阅: the statement no longer waits in the queue."""
+    application = load_for_review(application_id)
+    if application.statement_at is None:
+        abort(404)
+    if application.statement_read_at is None:
+        application.statement_read_at = clock.now()
+        application.record(current_user, gettext("情况说明已阅"))
+        db.session.commit()
+    flash(gettext("已将 %(number)s 的情况说明标记为已阅。", number=application.pre_entry_number), "success")
+    return redirect(url_for("review.detail", application_id=application.id), code=303)
 
 
 @bp.route("/<int:application_id>/files/<int:attachment_id>")
 @role_required(ROLE_CUSTOMS)
 def download(application_id, attachment_id):
-    """An attachment of an application at the officer's ports."""
+    """An attachment of an application at the officer's ports, as a download."""
     return send_attachment(load_for_review(application_id), attachment_id)
+
+
+@bp.route("/<int:application_id>/files/<int:attachment_id>/view")
+@role_required(ROLE_CUSTOMS)
+def view_file(application_id, attachment_id):
+    """The same PDF opened in the browser (Content-Disposition: inline)."""
+    response = send_attachment(load_for_review(application_id), attachment_id)
+    response.headers["Content-Disposition"] = response.headers["Content-Disposition"].replace(
+        "attachment", "inline", 1)
+    response.headers["Content-Security-Policy"] = INLINE_PDF_POLICY
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@bp.route("/overdue")
+@role_required(ROLE_CUSTOMS)
+def overdue():
+    """R25: approved appointments whose numbers are due or overdue; approved-then-cancelled with a statement due."""
+    now = clock.now()
+    feedback, statements = obligations(my_ports(), now)
+    return render_template(
+        "review/overdue.html", now=now,
+        feedback=[(a, rules.feedback_due(a.start)) for a in feedback],
+        statements=[(a, rules.statement_due(a.cancelled_at or a.updated_at)) for a in statements],
+    )
+
+
+# Paper applications (公告109).
+
+def paper_form():
+    form = PaperApplicationForm()
+    form.set_choices(reference_data())
+    if request.method == "GET":
+        form.paper_received_on.data = clock.today().isoformat()
+        form.replace_goods([rules.GoodsRow("", "")] * 3)
+    return form
+
+
+@bp.route("/paper", methods=["GET", "POST"])
+@role_required(ROLE_CUSTOMS)
+def paper():
+    """纸质申请: an officer enters a stamped paper form for an enterprise; R3–R14 and R24 apply, or a recorded exception."""
+    form = paper_form()
+    if request.method == "GET":
+        return render_template("review/paper.html", form=form, errors={})
+    refusals, declarant = [], Enterprise.by_code(form.declarant_code.data)
+    if declarant is None:
+        refusals.append(rules.Refusal(text=rules.N_("申报单位编码 %(code)s 未在企业名录中找到，请核对纸质申请单。"),
+                                      params={"code": (form.declarant_code.data or "")[:18]},
+                                      code="paper.unknown_declarant", field="declarant_code"))
+    received_on = form.received_on()
+    refusals += rules.check_paper_details((form.paper_reference.data or "").strip(), received_on, clock.today())
+    exception_reason = (form.exception_reason.data or "").strip()
+    waived = []
+    if declarant is not None:
+        consignee = Enterprise.by_code(form.consignee_code.data)
+        form.replace_goods([g for g in form.goods_rows() if g.name or g.hs_code])
+        data = form.to_input(declarant.info(), consignee.info() if consignee else None, 0)
+        refusals += form.malformed_start() + rules.validate_draft(data)
+        if not any(r.field == "start" for r in refusals):
+            refusals += rules.check_submission(data, submission_context(data, declarant.id, consignee))
+        allowed_ports = set(my_ports())
+        if not {data.declaration_port, data.entry_port} & allowed_ports:
+            refusals.append(rules.Refusal(text=rules.N_("只能录入申报口岸或进出口岸为本人所在口岸的纸质申请。"),
+                                          code="paper.not_my_port", field="declaration_port"))
+    refusals, waived = rules.paper_decision(rules.dedupe(refusals), exception_reason)
+    if refusals:
+        return render_template("review/paper.html", form=form, errors=errors_by_field(refusals)), 400
+    now = clock.now()
+    note = gettext("纸质申请 %(reference)s，收单日期 %(day)s，由海关录入",
+                   reference=form.paper_reference.data.strip(), day=received_on.isoformat())
+    if waived:
+        note += "；" + gettext("例外受理：%(reason)s", reason=exception_reason)
+    application = enter_paper_application(declarant, consignee, data, current_user, {
+        "reference": form.paper_reference.data.strip(), "received_on": received_on,
+        "exception_reason": exception_reason if waived else "", "waived": [r.code for r in waived], "note": note,
+    }, now)
+    db.session.commit()
+    flash(gettext("纸质申请已录入，预录入编号 %(number)s，状态为“申报”。", number=application.pre_entry_number),
+          "success")
+    return redirect(url_for("review.detail", application_id=application.id), code=303)
+
+
+# Statistics, for officers and port administrators.
+
+def statistics_ports():
+    """The ports whose statistics the user may read: an officer's own, an administrator's administered."""
+    if current_user.role == ROLE_CUSTOMS:
+        return sorted(p.code for p in current_user.ports)
+    return [p.code for p in administered_ports()]
+
+
+def statistics_table():
+    now = clock.now()
+    year = request.args.get("year", now.year, type=int)
+    year = year if 2000 <= year <= 2100 else now.year
+    months = rules.monthly_statistics(statistics_rows(statistics_ports(), year), now)
+    return year, months
+
+
+@bp.route("/stats")
+@role_required(ROLE_CUSTOMS, ROLE_ADMIN, ROLE_SITE_ADMIN)
+def stats():
+    """Per port and month: counts by status, paper and online, medians to 受理 and 预约成功, cancellations, overdue."""
+    year, months = statistics_table()
+    peak = max([m.total for m in months] or [1])
+    return render_template("review/stats.html", year=year, months=months, statuses=rules.STATISTICS_STATUSES,
+                           peak=peak, ports=statistics_ports())
+
+
+@bp.route("/stats.csv")
+@role_required(ROLE_CUSTOMS, ROLE_ADMIN, ROLE_SITE_ADMIN)
+def stats_csv():
+    """The same table as CSV (UTF-8 with BOM so that Excel opens it)."""
+    year, months = statistics_table()
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow([gettext("口岸"), gettext("月份")] + [gettext(rules.STATUS_LABELS[s]) for s in
+                                                        rules.STATISTICS_STATUSES]
+                    + [gettext("合计"), gettext("纸质申请"), gettext("网上申请"), gettext("申报至受理（小时，中位数）"),
+                       gettext("申报至预约成功（小时，中位数）"), gettext("预约成功后取消"), gettext("逾期未反馈")])
+    for m in months:
+        writer.writerow([m.port, m.month] + [m.by_status[s] for s in rules.STATISTICS_STATUSES]
+                        + [m.total, m.paper, m.online, m.median_to_accept if m.median_to_accept is not None else "",
+                           m.median_to_approve if m.median_to_approve is not None else "",
+                           m.cancelled_after_approval, m.overdue])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=yuyue-stats-{year}.csv"})
+
