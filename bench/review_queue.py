@@ -1,6 +1,6 @@
 """The 预约审核 queue against the enterprise's 预约通关查询 in the same run (issue 11: queue p95 ≤ 2× query p95).
 
-    .venv/bin/python bench/queue.py [--rows 1000000] [--runs 30]
+    .venv/bin/python bench/review_queue.py [--rows 1000000] [--runs 30]
 
 Fills a scratch database as bench/query.py does (PostgreSQL when DATABASE_URL is given), then times typical queue
 requests of demo-customs (four ports) and typical queries of the busiest enterprise. The last line is the ratio.
