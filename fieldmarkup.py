@@ -2,14 +2,14 @@
 
 WTForms renders each attribute through ``Markup.format`` and reads a field's flags with ``dir()``; on the
 application page that was most of the page's cost (a select of 24 hours took 0.4 ms). ``FastMarkup`` is a form
-``Meta`` that renders text, hidden, radio and textarea inputs and plain selects itself, attribute for attribute as
+``Meta`` that renders text, hidden, radio, file and textarea inputs and plain selects itself, attribute for attribute as
 WTForms would (sorted, boolean attributes bare, values escaped), and hands any other widget back to WTForms.
 tests/test_foundation.py compares both renderings field by field.
 """
 from markupsafe import Markup, escape
 from wtforms.fields.core import Label
 from wtforms.meta import DefaultMeta
-from wtforms.widgets import HiddenInput, RadioInput, Select, TextArea, TextInput
+from wtforms.widgets import FileInput, HiddenInput, RadioInput, Select, TextArea, TextInput
 
 
 def _key(key):
@@ -53,6 +53,13 @@ def _radio(widget, field, attrs):
     return _input(widget, field, attrs)
 
 
+def _file(widget, field, attrs):
+    attrs["value"] = False  # a browser never shows a file box's value
+    if widget.multiple:
+        attrs["multiple"] = True
+    return _input(widget, field, attrs)
+
+
 def _textarea(widget, field, attrs):
     attrs.setdefault("id", field.id)
     attrs["name"] = field.name
@@ -81,7 +88,7 @@ def _select(widget, field, attrs):
     return Markup("".join(html))
 
 
-_RENDERERS = {TextInput: _input, HiddenInput: _input, RadioInput: _radio, TextArea: _textarea}
+_RENDERERS = {TextInput: _input, HiddenInput: _input, RadioInput: _radio, FileInput: _file, TextArea: _textarea}
 
 
 class FastLabel(Label):

@@ -214,6 +214,9 @@ def _refill(field_list, values):
 class StatementForm(FlaskForm):
     """The 情况说明 box: text and at most one PDF (R18)."""
 
+    class Meta(FastMarkup):
+        pass
+
     statement_text = TextAreaField(_l("情况说明"), render_kw={"rows": 4, "cols": 80})
     statement_file = MultipleFileField(_l("上传PDF"), render_kw={"accept": ".pdf,application/pdf"})
 

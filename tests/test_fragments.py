@@ -7,7 +7,7 @@ from wtforms.meta import DefaultMeta
 
 import rules
 from extensions import db
-from forms import ApplicationForm
+from forms import ApplicationForm, StatementForm
 from models import Application, reference_data
 from tests.conftest import csrf_token
 from tests.test_apply import form_data, stored
@@ -73,7 +73,7 @@ def test_fast_field_markup_is_byte_for_byte_wtforms(app, source):
         if source == "stored":
             form.load(db.session.execute(db.select(Application).where(Application.goods.any())).scalars().first())
         meta = DefaultMeta()
-        fields = list(_fields(form)) + list(form.direction)  # the radio buttons, one by one
+        fields = list(_fields(form)) + list(form.direction) + [StatementForm().statement_file]  # radios one by one
         for field in fields:
             for kwargs in ({}, {"readonly": True, "disabled": False, "size": 20},
                            {"hx-post": "/a?b=1&c=2", "data_enter": "x", "aria-label": "时", "autofocus": False},
