@@ -213,22 +213,14 @@ def paper_form():
     return form
 
 
-@bp.route("/paper", methods=["GET", "POST"])
-@role_required(ROLE_CUSTOMS)
-def paper():
-    """纸质申请: an officer enters a stamped paper form for an enterprise; R3–R14 and R24 apply, or a recorded exception."""
-    form = paper_form()
-    if request.method == "GET":
-        return render_template("review/paper.html", form=form, errors={})
-    refusals, declarant = [], Enterprise.by_code(form.declarant_code.data)
+def paper_checks(form, exception_reason):
+    """What stops a paper application, after any exception customs records: (refusals, waived, parties, data)."""
+    refusals, declarant, consignee, data = [], Enterprise.by_code(form.declarant_code.data), None, None
     if declarant is None:
         refusals.append(rules.Refusal(text=rules.N_("申报单位编码 %(code)s 未在企业名录中找到，请核对纸质申请单。"),
                                       params={"code": (form.declarant_code.data or "")[:18]},
                                       code="paper.unknown_declarant", field="declarant_code"))
-    received_on = form.received_on()
-    refusals += rules.check_paper_details((form.paper_reference.data or "").strip(), received_on, clock.today())
-    exception_reason = (form.exception_reason.data or "").strip()
-    waived = []
+    refusals += rules.check_paper_details((form.paper_reference.data or "").strip(), form.received_on(), clock.today())
     if declarant is not None:
         consignee = Enterprise.by_code(form.consignee_code.data)
         form.replace_goods([g for g in form.goods_rows() if g.name or g.hs_code])
@@ -236,22 +228,32 @@ def paper():
         refusals += form.malformed_start() + rules.validate_draft(data)
         if not any(r.field == "start" for r in refusals):
             refusals += rules.check_submission(data, submission_context(data, declarant.id, consignee))
-        allowed_ports = set(my_ports())
-        if not {data.declaration_port, data.entry_port} & allowed_ports:
+        if not {data.declaration_port, data.entry_port} & set(my_ports()):
             refusals.append(rules.Refusal(text=rules.N_("只能录入申报口岸或进出口岸为本人所在口岸的纸质申请。"),
                                           code="paper.not_my_port", field="declaration_port"))
     refusals, waived = rules.paper_decision(rules.dedupe(refusals), exception_reason)
+    return refusals, waived, (declarant, consignee), data
+
+
+@bp.route("/paper", methods=["GET", "POST"])
+@role_required(ROLE_CUSTOMS)
+def paper():
+    """纸质申请: an officer enters a stamped paper form for an enterprise; R3–R14 and R24 apply, or a recorded exception."""
+    form = paper_form()
+    if request.method == "GET":
+        return render_template("review/paper.html", form=form, errors={})
+    exception_reason = (form.exception_reason.data or "").strip()
+    refusals, waived, (declarant, consignee), data = paper_checks(form, exception_reason)
     if refusals:
         return render_template("review/paper.html", form=form, errors=errors_by_field(refusals)), 400
-    now = clock.now()
-    note = gettext("纸质申请 %(reference)s，收单日期 %(day)s，由海关录入",
-                   reference=form.paper_reference.data.strip(), day=received_on.isoformat())
+    reference, received_on = form.paper_reference.data.strip(), form.received_on()
+    note = gettext("纸质申请 %(reference)s，收单日期 %(day)s，由海关录入", reference=reference, day=received_on.isoformat())
     if waived:
         note += "；" + gettext("例外受理：%(reason)s", reason=exception_reason)
     application = enter_paper_application(declarant, consignee, data, current_user, {
-        "reference": form.paper_reference.data.strip(), "received_on": received_on,
-        "exception_reason": exception_reason if waived else "", "waived": [r.code for r in waived], "note": note,
-    }, now)
+        "reference": reference, "received_on": received_on, "exception_reason": exception_reason if waived else "",
+        "waived": [r.code for r in waived], "note": note,
+    }, clock.now())
     db.session.commit()
     flash(gettext("纸质申请已录入，预录入编号 %(number)s，状态为“申报”。", number=application.pre_entry_number),
           "success")
