@@ -125,6 +125,12 @@ def general(client, auth):
 @pytest.fixture()
 def live_server(app):
     """The app served on 127.0.0.1 in a thread, for the browser."""
+    yield from serve(app)
+
+
+def serve(app):
+    """Serve ``app`` on 127.0.0.1 with a threaded server (several requests at a time, as in production): yield
+    its base URL, then stop it. For fixtures: ``yield from serve(app)``."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -219,6 +225,12 @@ def postgres_url():
 @pytest.fixture()
 def pg_app(postgres_url):
     """The site on a freshly migrated and seeded PostgreSQL database."""
+    yield from fresh_postgres_site(postgres_url)
+
+
+def fresh_postgres_site(postgres_url):
+    """Migrate and seed the PostgreSQL database from scratch; yield the site on it, then let go of its connections.
+    For fixtures of any scope: ``yield from fresh_postgres_site(postgres_url)``."""
     application = make_app(postgres_url)
     with application.app_context():
         db.session.remove()

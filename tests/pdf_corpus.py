@@ -7,9 +7,8 @@ import functools
 import io
 import zlib
 
-from pypdf import PdfWriter
 
-from tests.test_rules import small_pdf
+from tests.test_rules import encrypted_pdf, small_pdf
 
 A4 = b"/MediaBox [0 0 595 842]"
 
@@ -150,12 +149,7 @@ def xref_loop():
 
 
 def encrypted():
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    writer.encrypt(user_password="", owner_password="owner")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return encrypted_pdf()
 
 
 @functools.cache

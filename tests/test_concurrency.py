@@ -8,13 +8,12 @@ import threading
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.serving import make_server
 
 import database
 from bench.load import run_sessions, stored_submissions, summary
 from extensions import db
 from models import Application, Attachment, Counter, GoodsItem
-from tests.conftest import Auth, make_app
+from tests.conftest import Auth, make_app, serve
 from tests.test_apply import form_data, small_pdf, stored
 
 SESSIONS = 20
@@ -30,12 +29,8 @@ def any_app(request):
 @pytest.fixture()
 def served(any_app):
     """(base URL, app): the site served by a threaded server, as in production several requests at a time."""
-    server = make_server("127.0.0.1", 0, any_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", any_app
-    server.shutdown()
-    thread.join(timeout=5)
+    for url in serve(any_app):
+        yield url, any_app
 
 
 def logged_in(app, username="demo-general"):

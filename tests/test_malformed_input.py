@@ -16,8 +16,7 @@ from sqlalchemy import func, select
 import rules
 from extensions import db
 from models import Application, Enterprise, StatusChange, User
-from tests.conftest import Auth, build_database, make_app
-from tests.conftest import csrf_token
+from tests.conftest import Auth, csrf_token, fresh_postgres_site
 from tests.test_apply import form_data
 
 BIG = "99999999999999999999"  # past 64 bits
@@ -29,17 +28,7 @@ LONG = "鱼" * 20_000  # in a query string: servers refuse a request line much l
 @pytest.fixture(scope="module")
 def pg_site(postgres_url):
     """The site on one freshly migrated and seeded PostgreSQL database for this module."""
-    application = make_app(postgres_url)
-    with application.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
-        db.session.commit()
-    build_database(application)
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield from fresh_postgres_site(postgres_url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

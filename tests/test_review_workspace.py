@@ -6,12 +6,11 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
-from werkzeug.serving import make_server
 
 from extensions import db
 from models import Application, AuditEntry, Port, PortCapacity, StatusChange, User
-from rules import (ACCEPTED, APPROVED, CANCELLED, CLEARED, CLEARED_NO_FEEDBACK, RETURNED, SUBMITTED)
-from tests.conftest import Auth, csrf_token, ids_with_status
+from rules import ACCEPTED, APPROVED, CANCELLED, CLEARED, RETURNED, SUBMITTED
+from tests.conftest import csrf_token, ids_with_status, serve
 from tests.test_apply import GENERAL_CONSIGNEE, form_data, stored
 
 OVERDUE_FIRM = "1301960654"
@@ -232,12 +231,8 @@ def test_R24_approval_refused_when_no_confirmed_place_is_left(officer, app):
 def served(request):
     """(base URL, app): the site on SQLite, then PostgreSQL, served by a threaded server."""
     any_app = request.getfixturevalue("app" if request.param == "sqlite" else "pg_app")
-    server = make_server("127.0.0.1", 0, any_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", any_app
-    server.shutdown()
-    thread.join(timeout=5)
+    for url in serve(any_app):
+        yield url, any_app
 
 
 def test_R24_two_enterprises_race_for_the_last_place_exactly_one_gets_it(served):
