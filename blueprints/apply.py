@@ -248,15 +248,17 @@ def feedback(application_id):
 @role_required(ROLE_ENTERPRISE)
 def statement(application_id):
     """情况说明: text plus at most one PDF, sent once, after approval (R18)."""
+    load_application(application_id, write=True)  # 404 before any file is read
+    statement_form = StatementForm()
+    text = (statement_form.statement_text.data or "").strip()
+    accepted, refusals = check_uploads(uploaded_files("statement_file"), 0, rules.MAX_STATEMENT_ATTACHMENTS, "statement")
+    # Read (and lock) again after the file check, which ends the transaction: another tab may have sent it meanwhile.
     application = load_application(application_id, write=True)
     if not rules.can_send_statement(application.current_status, application.approved_at is not None,
                                     application.statement_at is not None):
         # A second tab, or a page left open: say why nothing was sent.
         flash(gettext("情况说明只能在预约成功后发送一次；该申请现在不能发送情况说明。"), "error")
         return redirect_to(application)
-    statement_form = StatementForm()
-    text = (statement_form.statement_text.data or "").strip()
-    accepted, refusals = check_uploads(uploaded_files("statement_file"), 0, rules.MAX_STATEMENT_ATTACHMENTS, "statement")
     refusals = rules.check_statement_text(text) + refusals
     if refusals:
         # What was typed stays in the box; the file has to be chosen again, and the message says so.
