@@ -209,6 +209,9 @@ def check_new_password(password: str) -> list[Refusal]:
     """A password an administrator gives must be at least MIN_PASSWORD characters."""
     if len(password or "") < MIN_PASSWORD:
         return [_refusal(N_("密码至少%(min)d个字符。"), "password", min=MIN_PASSWORD)]
+    if "\x00" in password:
+        # scrypt ignores trailing NUL bytes: "secret\0" would open "secret".
+        return [_refusal(N_("密码不能包含空字符，请重新输入。"), "password")]
     return []
 
 

@@ -59,7 +59,7 @@ def _form_page(announcement, values, errors, status=200):
 
 
 def _moment_text(moment):
-    return moment.strftime("%Y-%m-%dT%H:%M") if moment else ""
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def _save(announcement):
