@@ -186,9 +186,21 @@ class ApplicationPage:
         return dataclasses.replace(self.data, attachment_count=self.data.attachment_count + adding_files)
 
     @cached_property
+    def unfed(self):
+        """The declarant's applications overdue for feedback (R6): the refusal names them and the page links them."""
+        return has_unfed_back(self.declarant.id)
+
+    @cached_property
     def may_start(self):
         """R3–R6 for the declarant alone: may it start a new application (before any consignee is typed)."""
-        return rules.eligibility_to_start(self.declarant.info(), None, has_unfed_back(self.declarant.id), False)
+        return rules.eligibility_to_start(self.declarant.info(), None,
+                                          tuple(a.pre_entry_number for a in self.unfed), False)
+
+    @cached_property
+    def blocking_applications(self):
+        """The applications at fault when the page shows the declarant's R6 refusal, to link beside it."""
+        shown = any(r.code == "R6.unfed" and r.field is None for r in self.refusals)
+        return self.unfed if shown else []
 
     @cached_property
     def actions(self):

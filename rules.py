@@ -770,9 +770,9 @@ class SubmissionContext:
     port_codes: Collection[str]
     transport_modes: Collection[str]
     hs_codes: Collection[str] | None = None
-    # R6 for both parties: an application of theirs is overdue for feedback.
-    declarant_unfed: bool = False
-    consignee_unfed: bool = False
+    # R6 for both parties: the pre-entry numbers of their applications overdue for feedback (or a bare truth value).
+    declarant_unfed: Collection[str] | bool = ()
+    consignee_unfed: Collection[str] | bool = ()
     # R24: places per hour at the ports of the window, where they are limited (None: not looked up).
     load: HourLoad | None = None
 
@@ -1026,8 +1026,12 @@ def validate_submission(a: ApplicationInput, ctx: SubmissionContext) -> list[Ref
 
 
 def eligibility_to_start(declarant: EnterpriseInfo, consignee: EnterpriseInfo | None,
-                         declarant_unfed: bool, consignee_unfed: bool) -> list[Refusal]:
-    """Why a new application (新增) may not be started: R4 qualification, R5/R3 dishonest, R6 unfed."""
+                         declarant_unfed, consignee_unfed) -> list[Refusal]:
+    """Why a new application (新增) may not be started: R4 qualification, R5/R3 dishonest, R6 unfed.
+
+    Each ``*_unfed`` is the pre-entry numbers of that party's applications overdue for feedback, which the R6
+    refusal names, or a bare truth value where they are not known.
+    """
     refusals = []
     parties = [(DECLARANT_LABEL, declarant, declarant_unfed, None)]
     if consignee is not None:
@@ -1037,7 +1041,14 @@ def eligibility_to_start(declarant: EnterpriseInfo, consignee: EnterpriseInfo | 
             refusals.append(_dishonest(label, enterprise, field_name))
         if not enterprise.qualified:  # R4
             refusals.append(_unqualified(label, enterprise, field_name))
-        if unfed:  # R6
+        if unfed and not isinstance(unfed, bool):  # R6, naming the applications at fault
+            refusals.append(Refusal(
+                text=N_("%(party)s %(name)s（%(code)s）存在通关完成未反馈的预约申请 %(numbers)s，不允许新增预约操作。"
+                        "请先反馈报关单号或发送情况说明。"),
+                params={"party": Message(text=label), "name": enterprise.name, "code": enterprise.customs_code,
+                        "numbers": "、".join(unfed)},
+                code="R6.unfed", field=field_name))
+        elif unfed:  # R6
             refusals.append(Refusal(
                 text=N_("%(party)s %(name)s（%(code)s）存在通关完成未反馈的预约申请，不允许新增预约操作。"
                         "请先反馈报关单号或发送情况说明。"),
