@@ -241,11 +241,27 @@ class ApplicationPage:
         return rules.is_enterprise_code(code) and self.consignee is None
 
     @cached_property
+    def window_refusals(self):
+        """R7, R11 (either port), R13, R14 for the chosen time, as 提交 would say them (rules.check_window)."""
+        data = self.data
+        if not (self.editable and data.start and data.declaration_port and data.entry_port):
+            return []
+        calendars = port_calendars([data.declaration_port, data.entry_port])
+
+        def calendar(port):
+            # As at 提交: a port that never published a calendar is R13 for every day.
+            return calendars.get(port) or rules.PortCalendar(port, {}, frozenset())
+        return rules.check_window(data.start, calendar(data.declaration_port), calendar(data.entry_port), clock.now())
+
+    @cached_property
     def deadline(self):
-        """R12 beside the time as soon as the ports and the start are chosen: the deadline, or why there is none."""
+        """Beside the time as soon as the ports and the start are chosen: why customs would refuse the time itself
+        (R11, R13, R14, in 提交's words), else R12's deadline, or why there is none."""
         data = self.data
         if not (self.editable and data.start and data.declaration_port and data.entry_port):
             return None
+        if self.window_refusals:
+            return {"refusals": [say(r) for r in self.window_refusals]}
         grade = rules.application_grade(data.declarant, data.consignee)
         if grade == rules.DISHONEST:
             return None
@@ -253,7 +269,7 @@ class ApplicationPage:
         same_port = data.declaration_port == data.entry_port
         result = rules.submission_deadline(data.start, calendar, same_port, grade)
         if isinstance(result, rules.Refusal):
-            return {"refusal": say(result)}
+            return {"refusals": [say(result)]}
         return {
             "explain": say(result.explain()),
             "provisional": say(rules.PROVISIONAL_NOTE) if result.provisional else None,

@@ -2,6 +2,8 @@
 returned applications copied as new, printable pages and the .ics download."""
 import re
 
+import pytest
+
 from sqlalchemy import select
 
 from extensions import db
@@ -48,3 +50,47 @@ def test_customs_home_has_no_agenda(client, auth):
     auth.login("demo-customs")
     html = client.get("/").get_data(as_text=True)
     assert 'id="due"' not in html and html.count("<h1") == 1
+
+
+def schedule(client, hx=True, **fields):
+    from tests.test_apply import form_data
+    data = form_data(client, action="schedule", **fields)
+    headers = {"HX-Request": "true", "HX-Target": "schedule-info"} if hx else {}
+    return client.post("/apply/new", data=data, headers=headers)
+
+
+def submit_refusals(client, **fields):
+    from tests.test_apply import form_data
+    response = client.post("/apply/new", data=form_data(client, action="submit", **fields))
+    return response.status_code, text(response)
+
+
+@pytest.mark.parametrize("start_date, start_hour, code", [
+    ("2026-11-26", "10", "R11"),  # Thursday during office hours
+    ("2026-11-23", "07", "R14"),  # this morning, already past
+    ("2027-06-01", "18", "R13"),  # a year no calendar covers
+])
+def test_time_box_says_what_submit_would_say_before_submit(general, start_date, start_hour, code):
+    """R11/R13/R14 beside the time, in 提交's words, and no deadline box for an unacceptable time."""
+    fragment = schedule(general, start_date=start_date, start_hour=start_hour)
+    assert fragment.status_code == 200
+    shown = text(fragment)
+    assert "最迟提交时间" not in shown
+    status, refused = submit_refusals(general, start_date=start_date, start_hour=start_hour)
+    assert status == 400
+    box = re.search(r'<div id="deadline" class="deadline late" role="alert">(.*?)</div>',
+                    fragment.get_data(as_text=True), re.S).group(1)
+    messages = [m.strip() for m in box.split("<br>") if m.strip()]
+    assert messages and all(m in refused for m in messages)
+    whole = text(schedule(general, hx=False, start_date=start_date, start_hour=start_hour))  # JS off: whole page
+    assert all(m in whole for m in messages)
+
+
+def test_thursday_office_hours_shows_the_R11_refusal(general):
+    shown = text(schedule(general, start_date="2026-11-26", start_hour="10"))
+    assert "工作时间" in shown and "最迟提交时间" not in shown
+
+
+def test_acceptable_time_still_shows_the_deadline(general):
+    shown = text(schedule(general, start_date="2026-11-25", start_hour="18"))
+    assert "最迟提交时间 2026-11-25 08:30" in shown and 'role="alert"' not in shown
