@@ -211,6 +211,11 @@ class ApplicationPage:
         )
 
     @cached_property
+    def may_copy(self):
+        """复制为新申请 is offered to the declarant of a returned or cancelled application."""
+        return self.owner and self.application is not None and rules.can_copy(self.application.status)
+
+    @cached_property
     def form_url(self):
         a = self.application
         return url_for("apply.edit", application_id=a.id) if a else url_for("apply.new")

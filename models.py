@@ -316,6 +316,18 @@ class Application(db.Model):
         db.session.add(application)
         return application
 
+    def copy_as_draft(self, user, at):
+        """复制为新申请: a new draft with every field, goods row and supplement of this one (not its numbers,
+        statement or history); its files were checked (R10) when first kept, so they are copied as they are."""
+        copy = Application.start_new(self.declarant, user, at)
+        copy.consignee = self.consignee
+        for name in self.TEXT_FIELDS + self.PORT_FIELDS + ("start", "end"):
+            setattr(copy, name, getattr(self, name))
+        copy.goods = [GoodsItem(position=g.position, name=g.name, hs_code=g.hs_code) for g in self.goods]
+        copy.attachments = [Attachment(kind=a.kind, filename=a.filename, size=a.size, sha256=a.sha256,
+                                       uploaded_at=at, data=a.data) for a in self.supplements]
+        return copy
+
     def write_draft(self, data, consignee, at):
         """Store a checked draft (rules.ApplicationInput); rows are replaced only when they changed."""
         self.consignee = consignee

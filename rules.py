@@ -1142,6 +1142,15 @@ def current_status(status, start: datetime | None, now: datetime, statement_sent
     return status
 
 
+# 复制为新申请: customs returned it, or it was cancelled; the declarant starts again from a copy, not from nothing.
+COPYABLE_STATUSES = frozenset({RETURNED, CANCELLED})
+
+
+def can_copy(status) -> bool:
+    """Whether the declarant may copy the application as a new draft (复制为新申请)."""
+    return status in COPYABLE_STATUSES
+
+
 # A draft is the declarant's own until it is submitted: the consignee does not see it.
 DECLARANT_ONLY_STATUSES = frozenset({DRAFT})
 READ, WRITE = "read", "write"

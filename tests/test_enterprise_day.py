@@ -94,3 +94,42 @@ def test_thursday_office_hours_shows_the_R11_refusal(general):
 def test_acceptable_time_still_shows_the_deadline(general):
     shown = text(schedule(general, start_date="2026-11-25", start_hour="18"))
     assert "最迟提交时间 2026-11-25 08:30" in shown and 'role="alert"' not in shown
+
+
+def test_returned_application_shows_its_reason_first_and_copies_as_a_new_draft(general, app):
+    """复制为新申请: every field, goods row and attachment in a new 暂存 draft; the original is untouched."""
+    from tests.conftest import csrf_token
+    from tests.test_apply import small_pdf
+    from models import Attachment
+    [returned_id] = ids_with_status(app, RETURNED)
+    with app.app_context():
+        original = db.session.get(Application, returned_id)
+        original.attachments.append(Attachment(kind=Attachment.KIND_SUPPLEMENT, filename="清单.pdf",
+                                               size=len(small_pdf()), sha256="0" * 64, uploaded_at=original.created_at,
+                                               data=small_pdf()))
+        db.session.commit()
+    html = general.get(f"/apply/{returned_id}").get_data(as_text=True)
+    assert html.index('id="return-reason"') < html.index('id="application-form"')
+    assert "随附材料不清晰" in html[html.index('id="return-reason"'):html.index('id="application-form"')]
+    response = general.post(f"/apply/{returned_id}/copy", data={"csrf_token": csrf_token(general, f"/apply/{returned_id}")})
+    assert response.status_code == 303
+    copy_id = int(response.location.rsplit("/", 1)[1])
+    assert copy_id != returned_id
+    assert "已复制为新申请" in text(general.get(response.location))
+    with app.app_context():
+        original, copy = db.session.get(Application, returned_id), db.session.get(Application, copy_id)
+        assert copy.status == "draft" and original.status == RETURNED
+        for name in Application.TEXT_FIELDS + Application.PORT_FIELDS + ("start", "end", "consignee_id"):
+            assert getattr(copy, name) == getattr(original, name), name
+        assert [(g.name, g.hs_code) for g in copy.goods] == [(g.name, g.hs_code) for g in original.goods]
+        assert [(a.filename, a.data) for a in copy.supplements] == [(a.filename, a.data) for a in original.supplements]
+        assert copy.pre_entry_number != original.pre_entry_number and not copy.return_reason
+
+
+def test_copy_is_refused_for_an_application_still_in_progress(general, app):
+    from tests.conftest import csrf_token
+    [submitted_id] = ids_with_status(app, "submitted")
+    assert "复制为新申请" not in general.get(f"/apply/{submitted_id}").get_data(as_text=True)
+    response = general.post(f"/apply/{submitted_id}/copy", data={"csrf_token": csrf_token(general, "/")})
+    assert response.status_code == 303
+    assert "只有退单或已取消的申请可以复制为新申请" in text(general.get(response.location))
