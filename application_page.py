@@ -216,6 +216,15 @@ class ApplicationPage:
         return self.owner and self.application is not None and rules.can_copy(self.application.status)
 
     @cached_property
+    def printouts(self):
+        """Which printouts the application has: the 申请单 always, the 受理回执 and the .ics as its status allows."""
+        a = self.application
+        if a is None:
+            return {}
+        status = a.current_status
+        return {"form": True, "receipt": rules.can_print_receipt(status), "calendar": rules.can_download_calendar(status)}
+
+    @cached_property
     def form_url(self):
         a = self.application
         return url_for("apply.edit", application_id=a.id) if a else url_for("apply.new")

@@ -1151,6 +1151,21 @@ def can_copy(status) -> bool:
     return status in COPYABLE_STATUSES
 
 
+# Printouts: the 受理回执 once customs has accepted it; the calendar entry (.ics) only for a confirmed appointment.
+RECEIPT_STATUSES = frozenset({ACCEPTED, APPROVED, CLEARED, CLEARED_NO_FEEDBACK})
+CALENDAR_STATUSES = frozenset({APPROVED})
+
+
+def can_print_receipt(status) -> bool:
+    """Whether the 受理回执 / appointment confirmation can be printed (customs has accepted the application)."""
+    return status in RECEIPT_STATUSES
+
+
+def can_download_calendar(status) -> bool:
+    """Whether the appointment can be downloaded as a calendar entry (.ics): only once approved (预约成功)."""
+    return status in CALENDAR_STATUSES
+
+
 # A draft is the declarant's own until it is submitted: the consignee does not see it.
 DECLARANT_ONLY_STATUSES = frozenset({DRAFT})
 READ, WRITE = "read", "write"

@@ -133,3 +133,56 @@ def test_copy_is_refused_for_an_application_still_in_progress(general, app):
     response = general.post(f"/apply/{submitted_id}/copy", data={"csrf_token": csrf_token(general, "/")})
     assert response.status_code == 303
     assert "只有退单或已取消的申请可以复制为新申请" in text(general.get(response.location))
+
+
+def test_printable_form_has_109s_fields_and_every_goods_line(general, app):
+    [approved_id] = ids_with_status(app, "approved")[:1]
+    html = general.get(f"/apply/{approved_id}").get_data(as_text=True)
+    assert f'href="/apply/{approved_id}/print"' in html and f'href="/apply/{approved_id}/appointment.ics"' in html
+    response = general.get(f"/apply/{approved_id}/print")
+    assert response.status_code == 200
+    shown = text(response)
+    with app.app_context():
+        a = db.session.get(Application, approved_id)
+        expected = [a.pre_entry_number, a.consignee_code, a.contact_name, a.contact_mobile, a.declaration_port,
+                    a.entry_port, a.start.strftime("%Y-%m-%d %H:%M"), a.end.strftime("%Y-%m-%d %H:%M")]
+        expected += [g.hs_code for g in a.goods] + [g.name for g in a.goods]
+    for label in ("收发货人", "企业编码", "联系人", "手机", "申报口岸", "进出口岸", "运输方式", "预约通关事由",
+                  "申请企业（盖章）", "经办人签字"):
+        assert label in shown
+    for value in expected:
+        assert value in shown
+    assert 'id="nav"' not in response.get_data(as_text=True)  # no menu on the paper
+
+
+def test_receipt_only_once_accepted(general, app):
+    [approved_id] = ids_with_status(app, "approved")[:1]
+    [draft_id] = ids_with_status(app, "draft")[:1]
+    assert "预约通关受理回执" in text(general.get(f"/apply/{approved_id}/receipt"))
+    assert general.get(f"/apply/{draft_id}/receipt").status_code == 404
+    assert general.get(f"/apply/{draft_id}/appointment.ics").status_code == 404
+
+
+def test_ics_of_an_approved_appointment_parses_with_its_start_in_shanghai(general, app):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import icalendar
+    [approved_id] = ids_with_status(app, "approved")[:1]
+    response = general.get(f"/apply/{approved_id}/appointment.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    [event] = icalendar.Calendar.from_ical(response.data).walk("VEVENT")
+    with app.app_context():
+        a = db.session.get(Application, approved_id)
+        start, number = a.start, a.pre_entry_number
+    assert event.decoded("dtstart") == start.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert event.decoded("dtstart").utcoffset() == timedelta(hours=8)
+    assert event.decoded("dtend") - event.decoded("dtstart") == timedelta(hours=2)  # R7
+    assert number in str(event["summary"])
+
+
+def test_another_enterprise_cannot_print_or_download(client, auth, app):
+    [approved_id] = ids_with_status(app, "approved")[:1]
+    auth.login("demo-advanced")
+    for path in ("print", "receipt", "appointment.ics"):
+        assert client.get(f"/apply/{approved_id}/{path}").status_code == 404
