@@ -186,3 +186,13 @@ def test_another_enterprise_cannot_print_or_download(client, auth, app):
     auth.login("demo-advanced")
     for path in ("print", "receipt", "appointment.ics"):
         assert client.get(f"/apply/{approved_id}/{path}").status_code == 404
+
+
+def test_accessibility_basics_on_the_application_page(general):
+    """A skip link first, one h1, and the declarant's read-only values as text, not tab stops."""
+    html = general.get("/apply/new").get_data(as_text=True)
+    body = html[html.index("<body"):]
+    assert re.search(r'<body[^>]*>\s*<a class="skip-link" href="#content">', body)
+    assert html.count("<h1") == 1
+    declarant_row = html[html.index("申报单位"):html.index("consignee_code")]
+    assert "<input" not in declarant_row and "5001960123" in declarant_row
