@@ -14,7 +14,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
@@ -1714,6 +1714,27 @@ def feedback_due(start: datetime) -> datetime:
 def statement_due(cancelled_at: datetime) -> datetime:
     """When the 情况说明 is due after an approved appointment is cancelled (公告109, R25)."""
     return cancelled_at + timedelta(days=STATEMENT_DAYS)
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """Something the enterprise owes customs for an application (R25): what, by when, and whether it is late."""
+
+    key: object  # the caller's handle on the application
+    what: str  # FEEDBACK_DUE or STATEMENT_DUE
+    due: datetime
+    overdue: bool
+
+
+FEEDBACK_DUE, STATEMENT_DUE = "feedback", "statement"
+
+
+def obligations_due(approved_starts, approved_cancellations, now: datetime) -> list[Obligation]:
+    """R25 for one enterprise, soonest first: numbers 5 days after each approved appointment's start (R17), a
+    statement 5 days after each cancellation of an approved appointment (公告109). Each argument: (key, time) pairs."""
+    items = [Obligation(key, FEEDBACK_DUE, feedback_due(start), False) for key, start in approved_starts]
+    items += [Obligation(key, STATEMENT_DUE, statement_due(at), False) for key, at in approved_cancellations]
+    return sorted((replace(item, overdue=item.due < now) for item in items), key=lambda item: item.due)
 
 
 # Paper applications (公告109): an officer enters the stamped 《预约通关申请单》.

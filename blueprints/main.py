@@ -26,14 +26,9 @@ def home():
 
 
 def due_items(agenda, now):
-    """What the enterprise owes customs, soonest first (R25): numbers after approval (R17), statements after a
-    cancellation of an approved appointment (公告109); each with its due time and whether it is overdue."""
-    items = [{"application": a, "what": "feedback", "due": rules.feedback_due(a.start)} for a in agenda["feedback"]]
-    items += [{"application": a, "what": "statement", "due": rules.statement_due(a.cancelled_at)}
-              for a in agenda["statements"]]
-    for item in items:
-        item["overdue"] = item["due"] < now
-    return sorted(items, key=lambda item: item["due"])
+    """What the enterprise owes customs, soonest first (rules.obligations_due, R25), with its applications."""
+    return rules.obligations_due([(a, a.start) for a in agenda["feedback"]],
+                                 [(a, a.cancelled_at) for a in agenda["statements"]], now)
 
 
 @bp.route("/apply/<int:application_id>/print")

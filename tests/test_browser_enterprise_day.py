@@ -140,3 +140,16 @@ def test_nothing_of_the_form_is_cut_off_at_1024x768(small, english, path, select
     if english:
         switch_to_english(page)
     assert page.evaluate(CUT_OFF, selector) == []
+
+
+@pytest.mark.parametrize("has_mutation_observer", [True, False], ids=["ie11+", "ie10-like"])
+def test_htmx_loads_only_where_mutation_observer_exists(browser, live_server, has_mutation_observer):
+    """IE10 has no MutationObserver (IE11 has): without it the page keeps its plain forms and loads no htmx."""
+    context = browser.new_context(base_url=live_server, locale="zh-CN")
+    if not has_mutation_observer:
+        context.add_init_script("delete window.MutationObserver;")
+    page = context.new_page()
+    page.goto("/login")
+    loaded = page.evaluate("() => typeof window.htmx !== 'undefined'")
+    context.close()
+    assert loaded == has_mutation_observer

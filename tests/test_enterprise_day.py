@@ -196,3 +196,17 @@ def test_accessibility_basics_on_the_application_page(general):
     assert html.count("<h1") == 1
     declarant_row = html[html.index("申报单位"):html.index("consignee_code")]
     assert "<input" not in declarant_row and "5001960123" in declarant_row
+
+
+def test_R25_obligations_due_soonest_first_and_overdue_after_five_days():
+    from datetime import datetime
+
+    import rules
+    now = datetime(2026, 11, 23, 10, 0)
+    items = rules.obligations_due([("a", datetime(2026, 11, 20, 18)), ("b", datetime(2026, 11, 15, 18))],
+                                  [("c", datetime(2026, 11, 18, 10, 0))], now)
+    assert [(i.key, i.what, i.due, i.overdue) for i in items] == [
+        ("b", rules.FEEDBACK_DUE, datetime(2026, 11, 20, 18), True),
+        ("c", rules.STATEMENT_DUE, datetime(2026, 11, 23, 10, 0), False),  # exactly at the due time: not late
+        ("a", rules.FEEDBACK_DUE, datetime(2026, 11, 25, 18), False),
+    ]
