@@ -186,9 +186,21 @@ class ApplicationPage:
         return dataclasses.replace(self.data, attachment_count=self.data.attachment_count + adding_files)
 
     @cached_property
+    def unfed(self):
+        """The declarant's applications overdue for feedback (R6): the refusal names them and the page links them."""
+        return has_unfed_back(self.declarant.id)
+
+    @cached_property
     def may_start(self):
         """R3–R6 for the declarant alone: may it start a new application (before any consignee is typed)."""
-        return rules.eligibility_to_start(self.declarant.info(), None, has_unfed_back(self.declarant.id), False)
+        return rules.eligibility_to_start(self.declarant.info(), None,
+                                          tuple(a.pre_entry_number for a in self.unfed), False)
+
+    @cached_property
+    def blocking_applications(self):
+        """The applications at fault when the page shows the declarant's R6 refusal, to link beside it."""
+        shown = any(r.code == "R6.unfed" and r.field is None for r in self.refusals)
+        return self.unfed if shown else []
 
     @cached_property
     def actions(self):
@@ -197,6 +209,20 @@ class ApplicationPage:
             a.status if a else None, a.start if a else None, clock.now(), bool(a and a.approved_at),
             bool(a and a.statement_at), is_declarant=self.owner, may_start=a is not None or not self.may_start,
         )
+
+    @cached_property
+    def may_copy(self):
+        """复制为新申请 is offered to the declarant of a returned or cancelled application."""
+        return self.owner and self.application is not None and rules.can_copy(self.application.status)
+
+    @cached_property
+    def printouts(self):
+        """Which printouts the application has: the 申请单 always, the 受理回执 and the .ics as its status allows."""
+        a = self.application
+        if a is None:
+            return {}
+        status = a.current_status
+        return {"form": True, "receipt": rules.can_print_receipt(status), "calendar": rules.can_download_calendar(status)}
 
     @cached_property
     def form_url(self):
@@ -229,11 +255,27 @@ class ApplicationPage:
         return rules.is_enterprise_code(code) and self.consignee is None
 
     @cached_property
+    def window_refusals(self):
+        """R7, R11 (either port), R13, R14 for the chosen time, as 提交 would say them (rules.check_window)."""
+        data = self.data
+        if not (self.editable and data.start and data.declaration_port and data.entry_port):
+            return []
+        calendars = port_calendars([data.declaration_port, data.entry_port])
+
+        def calendar(port):
+            # As at 提交: a port that never published a calendar is R13 for every day.
+            return calendars.get(port) or rules.PortCalendar(port, {}, frozenset())
+        return rules.check_window(data.start, calendar(data.declaration_port), calendar(data.entry_port), clock.now())
+
+    @cached_property
     def deadline(self):
-        """R12 beside the time as soon as the ports and the start are chosen: the deadline, or why there is none."""
+        """Beside the time as soon as the ports and the start are chosen: why customs would refuse the time itself
+        (R11, R13, R14, in 提交's words), else R12's deadline, or why there is none."""
         data = self.data
         if not (self.editable and data.start and data.declaration_port and data.entry_port):
             return None
+        if self.window_refusals:
+            return {"refusals": [say(r) for r in self.window_refusals]}
         grade = rules.application_grade(data.declarant, data.consignee)
         if grade == rules.DISHONEST:
             return None
@@ -241,7 +283,7 @@ class ApplicationPage:
         same_port = data.declaration_port == data.entry_port
         result = rules.submission_deadline(data.start, calendar, same_port, grade)
         if isinstance(result, rules.Refusal):
-            return {"refusal": say(result)}
+            return {"refusals": [say(result)]}
         return {
             "explain": say(result.explain()),
             "provisional": say(rules.PROVISIONAL_NOTE) if result.provisional else None,

@@ -316,6 +316,18 @@ class Application(db.Model):
         db.session.add(application)
         return application
 
+    def copy_as_draft(self, user, at):
+        """复制为新申请: a new draft with every field, goods row and supplement of this one (not its numbers,
+        statement or history); its files were checked (R10) when first kept, so they are copied as they are."""
+        copy = Application.start_new(self.declarant, user, at)
+        copy.consignee = self.consignee
+        for name in self.TEXT_FIELDS + self.PORT_FIELDS + ("start", "end"):
+            setattr(copy, name, getattr(self, name))
+        copy.goods = [GoodsItem(position=g.position, name=g.name, hs_code=g.hs_code) for g in self.goods]
+        copy.attachments = [Attachment(kind=a.kind, filename=a.filename, size=a.size, sha256=a.sha256,
+                                       uploaded_at=at, data=a.data) for a in self.supplements]
+        return copy
+
     def write_draft(self, data, consignee, at):
         """Store a checked draft (rules.ApplicationInput); rows are replaced only when they changed."""
         self.consignee = consignee
@@ -517,13 +529,47 @@ def _read_calendar(code):
     )
 
 
-def has_unfed_back(enterprise_id):
-    """True when the enterprise is declarant or consignee of an application overdue for feedback (R6, R17)."""
-    overdue = select(Application.id).where(
+def has_unfed_back(enterprise_id, limit=5):
+    """The applications (oldest first, at most ``limit``) of which the enterprise is declarant or consignee that
+    are overdue for feedback (R6, R17): empty when none, so it reads as a truth value too."""
+    overdue = select(Application).where(
         _status_condition(rules.CLEARED_NO_FEEDBACK, clock.now()),
         (Application.declarant_id == enterprise_id) | (Application.consignee_id == enterprise_id),
-    ).limit(1)
-    return db.session.execute(overdue).first() is not None
+    ).order_by(Application.start, Application.id).limit(limit)
+    return db.session.execute(overdue).scalars().all()
+
+
+UPCOMING_DAYS = 14
+RECENT_DECISION_DAYS = 14
+# The moves by which customs decides on an application (its recent decisions on the home page).
+DECISION_STATUSES = (rules.ACCEPTED, rules.APPROVED, rules.RETURNED)
+
+
+def enterprise_agenda(enterprise_id, now):
+    """An enterprise's day (home page, R25): upcoming appointments, what is due, drafts, customs' recent decisions."""
+    mine = (Application.declarant_id == enterprise_id) | (
+        (Application.consignee_id == enterprise_id) & Application.status.notin_(rules.DECLARANT_ONLY_STATUSES))
+    own = Application.declarant_id == enterprise_id
+    upcoming = select(Application).where(
+        mine, Application.status.in_((rules.SUBMITTED, rules.ACCEPTED, rules.APPROVED)),
+        Application.start >= now, Application.start < now + timedelta(days=UPCOMING_DAYS),
+    ).order_by(Application.start, Application.id)
+    feedback = select(Application).where(
+        own, Application.status == rules.APPROVED, Application.statement_at.is_(None), Application.start <= now,
+    ).order_by(Application.start, Application.id)
+    statements = select(Application).where(
+        own, Application.status == rules.CANCELLED, Application.approved_at.isnot(None),
+        Application.statement_at.is_(None),
+    ).order_by(Application.cancelled_at, Application.id)
+    drafts = select(Application).where(own, Application.status == rules.DRAFT).order_by(
+        Application.updated_at.desc(), Application.id.desc()).limit(20)
+    decisions = select(StatusChange, Application).join(Application, StatusChange.application_id == Application.id).where(
+        own, StatusChange.to_status.in_(DECISION_STATUSES), StatusChange.from_status != StatusChange.to_status,
+        StatusChange.at >= now - timedelta(days=RECENT_DECISION_DAYS),
+    ).order_by(StatusChange.at.desc(), StatusChange.id.desc()).limit(20)
+    scalars = lambda query: db.session.execute(query).scalars().all()  # noqa: E731
+    return {"upcoming": scalars(upcoming), "feedback": scalars(feedback), "statements": scalars(statements),
+            "drafts": scalars(drafts), "decisions": db.session.execute(decisions).all()}
 
 
 def known_hs_codes(codes):
@@ -560,8 +606,9 @@ def submission_context(data, declarant_id, consignee):
         port_codes=codes.port_codes,
         transport_modes=codes.mode_codes,
         hs_codes=known_hs_codes(g.hs_code for g in data.goods),
-        declarant_unfed=has_unfed_back(declarant_id),
-        consignee_unfed=bool(consignee and consignee.id != declarant_id and has_unfed_back(consignee.id)),
+        declarant_unfed=tuple(a.pre_entry_number for a in has_unfed_back(declarant_id)),
+        consignee_unfed=tuple(a.pre_entry_number for a in has_unfed_back(consignee.id))
+        if consignee and consignee.id != declarant_id else (),
         # R24: counted in this transaction, the capacity rows locked until it ends (see hour_load).
         load=hour_load([data.declaration_port, data.entry_port], data.start) if data.start else None,
     )

@@ -14,7 +14,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
@@ -770,9 +770,9 @@ class SubmissionContext:
     port_codes: Collection[str]
     transport_modes: Collection[str]
     hs_codes: Collection[str] | None = None
-    # R6 for both parties: an application of theirs is overdue for feedback.
-    declarant_unfed: bool = False
-    consignee_unfed: bool = False
+    # R6 for both parties: the pre-entry numbers of their applications overdue for feedback (or a bare truth value).
+    declarant_unfed: Collection[str] | bool = ()
+    consignee_unfed: Collection[str] | bool = ()
     # R24: places per hour at the ports of the window, where they are limited (None: not looked up).
     load: HourLoad | None = None
 
@@ -1026,8 +1026,12 @@ def validate_submission(a: ApplicationInput, ctx: SubmissionContext) -> list[Ref
 
 
 def eligibility_to_start(declarant: EnterpriseInfo, consignee: EnterpriseInfo | None,
-                         declarant_unfed: bool, consignee_unfed: bool) -> list[Refusal]:
-    """Why a new application (新增) may not be started: R4 qualification, R5/R3 dishonest, R6 unfed."""
+                         declarant_unfed, consignee_unfed) -> list[Refusal]:
+    """Why a new application (新增) may not be started: R4 qualification, R5/R3 dishonest, R6 unfed.
+
+    Each ``*_unfed`` is the pre-entry numbers of that party's applications overdue for feedback, which the R6
+    refusal names, or a bare truth value where they are not known.
+    """
     refusals = []
     parties = [(DECLARANT_LABEL, declarant, declarant_unfed, None)]
     if consignee is not None:
@@ -1037,7 +1041,14 @@ def eligibility_to_start(declarant: EnterpriseInfo, consignee: EnterpriseInfo | 
             refusals.append(_dishonest(label, enterprise, field_name))
         if not enterprise.qualified:  # R4
             refusals.append(_unqualified(label, enterprise, field_name))
-        if unfed:  # R6
+        if unfed and not isinstance(unfed, bool):  # R6, naming the applications at fault
+            refusals.append(Refusal(
+                text=N_("%(party)s %(name)s（%(code)s）存在通关完成未反馈的预约申请 %(numbers)s，不允许新增预约操作。"
+                        "请先反馈报关单号或发送情况说明。"),
+                params={"party": Message(text=label), "name": enterprise.name, "code": enterprise.customs_code,
+                        "numbers": "、".join(unfed)},
+                code="R6.unfed", field=field_name))
+        elif unfed:  # R6
             refusals.append(Refusal(
                 text=N_("%(party)s %(name)s（%(code)s）存在通关完成未反馈的预约申请，不允许新增预约操作。"
                         "请先反馈报关单号或发送情况说明。"),
@@ -1129,6 +1140,30 @@ def current_status(status, start: datetime | None, now: datetime, statement_sent
     if status == CLEARED_NO_FEEDBACK and statement_sent:
         return APPROVED
     return status
+
+
+# 复制为新申请: customs returned it, or it was cancelled; the declarant starts again from a copy, not from nothing.
+COPYABLE_STATUSES = frozenset({RETURNED, CANCELLED})
+
+
+def can_copy(status) -> bool:
+    """Whether the declarant may copy the application as a new draft (复制为新申请)."""
+    return status in COPYABLE_STATUSES
+
+
+# Printouts: the 受理回执 once customs has accepted it; the calendar entry (.ics) only for a confirmed appointment.
+RECEIPT_STATUSES = frozenset({ACCEPTED, APPROVED, CLEARED, CLEARED_NO_FEEDBACK})
+CALENDAR_STATUSES = frozenset({APPROVED})
+
+
+def can_print_receipt(status) -> bool:
+    """Whether the 受理回执 / appointment confirmation can be printed (customs has accepted the application)."""
+    return status in RECEIPT_STATUSES
+
+
+def can_download_calendar(status) -> bool:
+    """Whether the appointment can be downloaded as a calendar entry (.ics): only once approved (预约成功)."""
+    return status in CALENDAR_STATUSES
 
 
 # A draft is the declarant's own until it is submitted: the consignee does not see it.
@@ -1679,6 +1714,27 @@ def feedback_due(start: datetime) -> datetime:
 def statement_due(cancelled_at: datetime) -> datetime:
     """When the 情况说明 is due after an approved appointment is cancelled (公告109, R25)."""
     return cancelled_at + timedelta(days=STATEMENT_DAYS)
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """Something the enterprise owes customs for an application (R25): what, by when, and whether it is late."""
+
+    key: object  # the caller's handle on the application
+    what: str  # FEEDBACK_DUE or STATEMENT_DUE
+    due: datetime
+    overdue: bool
+
+
+FEEDBACK_DUE, STATEMENT_DUE = "feedback", "statement"
+
+
+def obligations_due(approved_starts, approved_cancellations, now: datetime) -> list[Obligation]:
+    """R25 for one enterprise, soonest first: numbers 5 days after each approved appointment's start (R17), a
+    statement 5 days after each cancellation of an approved appointment (公告109). Each argument: (key, time) pairs."""
+    items = [Obligation(key, FEEDBACK_DUE, feedback_due(start), False) for key, start in approved_starts]
+    items += [Obligation(key, STATEMENT_DUE, statement_due(at), False) for key, at in approved_cancellations]
+    return sorted((replace(item, overdue=item.due < now) for item in items), key=lambda item: item.due)
 
 
 # Paper applications (公告109): an officer enters the stamped 《预约通关申请单》.

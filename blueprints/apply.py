@@ -213,6 +213,25 @@ def cancel(application_id):
     return redirect_to(application)
 
 
+@bp.route("/<int:application_id>/copy", methods=["POST"])
+@role_required(ROLE_ENTERPRISE)
+def copy(application_id):
+    """复制为新申请: a returned or cancelled application as a new draft, if the declarant may start one (R3–R6)."""
+    application = load_application(application_id, write=True)
+    page = ApplicationPage(build_form(application, bound=False), application, current_user)
+    if not page.may_copy:
+        flash(gettext("只有退单或已取消的申请可以复制为新申请。"), "error")
+        return redirect_to(application)
+    if page.may_start:
+        page.refusals = page.may_start
+        return show(page, 403)
+    draft = application.copy_as_draft(current_user, clock.now())
+    db.session.commit()
+    flash(gettext("已复制为新申请，预录入编号 %(number)s（暂存）。请核对预约时间等内容后提交。",
+                  number=draft.pre_entry_number), "success")
+    return redirect_to(draft)
+
+
 @bp.route("/<int:application_id>/feedback", methods=["POST"])
 @role_required(ROLE_ENTERPRISE)
 def feedback(application_id):

@@ -1,0 +1,155 @@
+"""The enterprise's day in real Chromium at 1024×768 (issue 12): the home page's overdue application, the R11
+refusal beside the time, copying a returned application, the printed 申请单, and nothing cut off in either language."""
+import io
+import re
+
+import pytest
+from pypdf import PdfReader
+
+from extensions import db
+from models import Application
+from tests.conftest import browser_login, ids_with_status
+
+SMALL_SCREEN = {"width": 1024, "height": 768}
+
+# Every visible control and label of a form, and whether the user can see it all: inside the viewport, and inside
+# every ancestor that clips (overflow not visible), unless that ancestor scrolls (then it can be scrolled to).
+# A function, not an expression: Playwright evaluates a bare expression with eval, which the CSP refuses.
+CUT_OFF = """(selector) => {
+  const root = document.querySelector(selector);
+  if (!root) return ['no ' + selector];
+  const width = document.documentElement.clientWidth;
+  const cut = [];
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.name ? '[name=' + el.name + ']' : '')
+    + ' "' + (el.innerText || el.value || '').trim().slice(0, 30) + '"';
+  for (const el of root.querySelectorAll('input:not([type=hidden]), select, textarea, button, label, th, a')) {
+    const box = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    if (box.width === 0 || box.height === 0 || style.visibility === 'hidden' || el.closest('.default-button, .visually-hidden')) continue;
+    let scrolls = false;
+    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+      const s = getComputedStyle(up);
+      if (s.overflowX === 'visible' && s.overflowY === 'visible') continue;
+      // A list scrolling inside the form is fine; the form itself (or the page around it) scrolling is not.
+      if ((s.overflowX === 'auto' || s.overflowX === 'scroll') && root.contains(up) && up !== root) { scrolls = true; break; }
+      const outer = up.getBoundingClientRect();
+      if (box.left < outer.left - 1 || box.right > outer.right + 1) { cut.push(name(el) + ' clipped by ' + name(up)); break; }
+    }
+    const cell = el.parentElement && el.parentElement.closest('th, td');
+    if (cell) {
+      const c = cell.getBoundingClientRect();
+      if (box.left < c.left - 1 || box.right > c.right + 1) cut.push(name(el) + ' overflows its cell');
+    }
+    if (!scrolls && (box.left < -1 || box.right > width + 1)) cut.push(name(el) + ' right ' + Math.round(box.right) + ' > ' + width);
+    // A label wrapped one character a line: as many lines as characters (each line's box counted once).
+    if (el.tagName === 'LABEL' || el.tagName === 'TH') {
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      const tops = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
+      const chars = el.innerText.trim().length;
+      if (chars > 2 && tops.size > 2 && tops.size * 2 > chars) cut.push(name(el) + ' wraps per character');
+    }
+  }
+  return cut;
+}"""
+
+
+@pytest.fixture()
+def small(page):
+    page.set_viewport_size(SMALL_SCREEN)
+    return page
+
+
+def switch_to_english(page):
+    page.get_by_role("button", name="English").click()
+    page.wait_for_selector("html[lang=en]")
+
+
+def test_home_of_demo_overdue_names_and_links_its_overdue_application(small, app):
+    """R6/R17: the home page says what is overdue and links it; the link opens the application."""
+    page = small
+    browser_login(page, "demo-overdue")
+    page.goto("/")
+    link = page.locator("#due a").first
+    number = link.inner_text()
+    assert re.fullmatch(r"YTG\d{15}", number)
+    assert "已逾期" in page.locator("#due").inner_text()
+    link.click()
+    assert page.locator("#pre-entry-number").inner_text().strip() == number
+
+
+def test_thursday_office_hours_shows_the_R11_refusal_before_submit(small):
+    page = small
+    browser_login(page, "demo-general")
+    page.goto("/apply/new")
+    page.get_by_label("预约申报口岸").select_option("8000")
+    page.get_by_label("预约进出口岸").select_option("8000")
+    page.get_by_label("预约通关时间", exact=True).fill("2026-11-26")  # Thursday
+    page.get_by_label("预约通关时间（时）").select_option("10")
+    if page.js_enabled:
+        page.get_by_label("预约通关时间", exact=True).dispatch_event("change")
+    else:
+        page.get_by_role("button", name="计算截止时间").click()
+    box = page.locator("#deadline[role=alert]")
+    box.wait_for()
+    assert "非工作时间" in box.inner_text() and "最迟提交时间" not in page.locator("#schedule-info").inner_text()
+
+
+def test_copy_a_returned_application_as_new(small, app):
+    page = small
+    [returned_id] = ids_with_status(app, "returned")
+    browser_login(page, "demo-general")
+    page.goto(f"/apply/{returned_id}")
+    assert "随附材料不清晰" in page.locator("#return-reason").inner_text()
+    page.get_by_role("button", name="复制为新申请").click()
+    page.get_by_text("已复制为新申请").wait_for()
+    assert page.locator("#application-status").inner_text().strip() == "暂存"
+    assert page.locator("#goods-table tbody tr").count() >= 1
+
+
+def test_printed_form_pdf_has_the_number_ports_window_and_every_goods_line(browser, live_server, app):
+    """Chromium's print to PDF of the 预约通关申请单 (print CSS, no JS needed)."""
+    [approved_id] = ids_with_status(app, "approved")[:1]
+    with app.app_context():
+        a = db.session.get(Application, approved_id)
+        number, ports = a.pre_entry_number, (a.declaration_port, a.entry_port)
+        window = (a.start.strftime("%Y-%m-%d %H:%M"), a.end.strftime("%Y-%m-%d %H:%M"))
+        goods = [(g.name, g.hs_code) for g in a.goods]
+    context = browser.new_context(base_url=live_server, locale="zh-CN", java_script_enabled=False)
+    page = context.new_page()
+    browser_login(page, "demo-general")
+    page.goto(f"/apply/{approved_id}/print")
+    pdf = page.pdf(format="A4")
+    context.close()
+    printed = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
+    squeezed = printed.replace(" ", "")
+    assert number in squeezed
+    for value in ports + tuple(v.replace(" ", "") for v in window):
+        assert value in squeezed, value
+    for name, hs_code in goods:
+        assert hs_code in squeezed and name.replace(" ", "") in squeezed
+    assert "返回申请" not in squeezed  # the screen-only bar is not printed
+
+
+@pytest.mark.parametrize("english", [False, True], ids=["zh", "en"])
+@pytest.mark.parametrize("path, selector", [("/apply/new", "#application-form"), ("/query", "#content form")])
+def test_nothing_of_the_form_is_cut_off_at_1024x768(small, english, path, selector):
+    page = small
+    browser_login(page, "demo-general")
+    page.goto(path)
+    if english:
+        switch_to_english(page)
+    assert page.evaluate(CUT_OFF, selector) == []
+
+
+@pytest.mark.parametrize("has_mutation_observer", [True, False], ids=["ie11+", "ie10-like"])
+def test_htmx_loads_only_where_mutation_observer_exists(browser, live_server, has_mutation_observer):
+    """IE10 has no MutationObserver (IE11 has): without it the page keeps its plain forms and loads no htmx."""
+    context = browser.new_context(base_url=live_server, locale="zh-CN")
+    if not has_mutation_observer:
+        context.add_init_script("delete window.MutationObserver;")
+    page = context.new_page()
+    page.goto("/login")
+    loaded = page.evaluate("() => typeof window.htmx !== 'undefined'")
+    context.close()
+    assert loaded == has_mutation_observer
