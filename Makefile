@@ -16,11 +16,12 @@ setup: $(VENV)/.installed translations
 translations: $(VENV)/.installed
 	$(PY) -m flask translate compile >/dev/null
 
-# Debian's Chromium and PostgreSQL for the browser and PostgreSQL tests; installed only as root and only when missing.
+# Debian's Chromium (with a Chinese font, so layout tests measure real text) and PostgreSQL for the browser and PostgreSQL tests; installed only as root and only when missing.
 system-deps:
 	@if [ "$$(id -u)" = 0 ]; then \
 	  missing=""; \
 	  [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	  [ -d /usr/share/fonts/truetype/wqy ] || missing="$$missing fonts-wqy-microhei"; \
 	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	  if [ -n "$$missing" ]; then echo "Installing$$missing with apt-get"; \
 	    apt-get update -q >/dev/null && $(APT) install $$missing >/dev/null || echo "Could not install$$missing"; fi; \
