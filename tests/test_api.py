@@ -1,0 +1,139 @@
+"""The JSON API (issue 13): API keys, the screens' rules and refusals over JSON, idempotency, the document."""
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+import rules
+from extensions import db
+from models import ApiKey, IdempotentResponse, Notice
+from tests.test_apply import GENERAL_CONSIGNEE
+
+DRAFT = {
+    # As tests/test_apply.py's form_data: Chongqing air import on Wednesday 2026-11-25 18:00 (now is Monday 10:00).
+    "consignee_code": GENERAL_CONSIGNEE,
+    "contact_name": "张三",
+    "contact_mobile": "13812345678",
+    "declaration_port": "8000",
+    "entry_port": "8000",
+    "transport_mode": "5",
+    "start_date": "2026-11-25",
+    "start_hour": "18",
+    "reason_category": "perishable",
+    "reason_text": "进口冰鲜三文鱼",
+    "direction": "I",
+    "goods": [{"name": "蜜枣", "hs_code": "2006001000"}],
+}
+
+def create_key(client, auth, username="demo-general", name="ERP"):
+    """Log in, create a key on the API密钥 page, read it from the page (shown once), log out."""
+    auth.login(username)
+    page = client.post("/api-keys", data={"name": name, "csrf_token": auth.csrf_token_from("/api-keys")})
+    assert page.status_code == 201
+    key = re.search(r'id="created-key"[^>]*value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    auth.logout()
+    return key
+
+
+@pytest.fixture()
+def key(client, auth):
+    return create_key(client, auth)
+
+
+def bearer(key, **headers):
+    return {"Authorization": f"Bearer {key}", **headers}
+
+
+def test_key_page_shows_the_key_once_and_stores_only_its_hash(app, client, auth, key):
+    with app.app_context():
+        row = db.session.execute(select(ApiKey)).scalar_one()
+        assert row.key_hash != key and len(row.key_hash) == 64 and key.startswith(row.prefix)
+    auth.login()
+    page = client.get("/api-keys").get_data(as_text=True)
+    assert "ERP" in page and key not in page and "从未使用" in page
+
+
+def test_a_revoked_key_is_refused(client, auth, key):
+    assert client.get("/api/v1/applications", headers=bearer(key)).status_code == 200
+    auth.login()
+    with client.application.app_context():
+        key_id = db.session.execute(select(ApiKey.id)).scalar_one()
+    client.post(f"/api-keys/{key_id}/revoke", data={"csrf_token": auth.csrf_token_from("/api-keys")})
+    auth.logout()
+    response = client.get("/api/v1/applications", headers=bearer(key))
+    assert response.status_code == 401 and response.json["errors"][0]["code"] == "auth.key"
+
+
+def test_without_a_key_the_api_refuses(client):
+    response = client.get("/api/v1/applications")
+    assert response.status_code == 401 and response.json["errors"][0]["code"] == "auth.missing"
+
+
+def test_a_cookie_session_needs_csrf_for_writes(client, auth):
+    auth.login()
+    assert client.get("/api/v1/applications").status_code == 200
+    assert client.post("/api/v1/applications", json=DRAFT).status_code == 400
+
+
+def test_create_read_update_submit(app, client, key):
+    created = client.post("/api/v1/applications", json=DRAFT, headers=bearer(key))
+    assert created.status_code == 201, created.json
+    body = created.json
+    assert body["status"] == rules.DRAFT and body["pre_entry_number"].startswith("YTG")
+    read = client.get(f"/api/v1/applications/{body['id']}", headers=bearer(key)).json
+    assert read["goods"] == DRAFT["goods"]
+    stale = client.put(f"/api/v1/applications/{body['id']}", json={**DRAFT, "version": body["version"] + 5},
+                       headers=bearer(key))
+    assert stale.status_code == 409 and stale.json["errors"][0]["code"] == "stale"
+    updated = client.put(f"/api/v1/applications/{body['id']}", json={**DRAFT, "contact_name": "李四", "version": body["version"]},
+                         headers=bearer(key))
+    assert updated.status_code == 200 and updated.json["contact_name"] == "李四"
+    submitted = client.post(f"/api/v1/applications/{body['id']}/submit", json={}, headers=bearer(key))
+    assert submitted.status_code == 200, submitted.json
+    assert submitted.json["status"] == rules.SUBMITTED
+    with app.app_context():
+        assert db.session.execute(select(Notice.to_status).where(Notice.application_id == body["id"])).scalar() == rules.SUBMITTED
+
+
+def test_refusals_carry_code_field_and_message_in_the_asked_language(client, key):
+    late = {**DRAFT, "start_date": "2026-11-23", "start_hour": "20"}
+    created = client.post("/api/v1/applications", json=late, headers=bearer(key)).json
+    zh = client.post(f"/api/v1/applications/{created['id']}/submit", json={}, headers=bearer(key))
+    en = client.post(f"/api/v1/applications/{created['id']}/submit", json={},
+                     headers=bearer(key, **{"Accept-Language": "en"}))
+    assert zh.status_code == en.status_code == 400
+    assert [e["code"] for e in zh.json["errors"]] == [e["code"] for e in en.json["errors"]]
+    assert re.search(r"[\u4e00-\u9fff]", zh.json["errors"][0]["message"])
+    assert not re.search(r"[\u4e00-\u9fff]", en.json["errors"][0]["message"].replace(created["pre_entry_number"], ""))
+
+
+def test_idempotency_key_makes_one_application(app, client, key):
+    headers = bearer(key, **{"Idempotency-Key": "order-4711"})
+    first = client.post("/api/v1/applications", json=DRAFT, headers=headers)
+    again = client.post("/api/v1/applications", json=DRAFT, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json["id"] == again.json["id"] and again.headers["Idempotent-Replayed"] == "true"
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(IdempotentResponse)).scalar() == 1
+
+
+def test_list_refuses_a_range_over_15_days_like_the_screen(client, key):
+    response = client.get("/api/v1/applications?category=A&applied_from=2026-10-01&applied_to=2026-11-20",
+                          headers=bearer(key))
+    assert response.status_code == 400
+    assert response.json["errors"][0]["code"].startswith("R22")
+
+
+def test_reference_endpoints(client, key):
+    hs = client.get("/api/v1/hs?prefix=2006", headers=bearer(key))
+    assert hs.status_code == 200 and hs.json["items"] and all(line["code"].startswith("2006") for line in hs.json["items"])
+    assert client.get("/api/v1/hs?prefix=03", headers=bearer(key)).status_code == 400
+    hours = client.get("/api/v1/port-hours?port_code=8000&date_from=2026-11-23&date_to=2026-11-27", headers=bearer(key))
+    assert hours.status_code == 200 and hours.json["items"]
+
+
+def test_openapi_document_lists_every_route(client):
+    document = client.get("/api/v1/openapi.json").json
+    assert document["openapi"].startswith("3.1")
+    assert {"/applications", "/applications/{application_id}", "/applications/{application_id}/submit",
+            "/hs", "/port-hours"} <= set(document["paths"])
