@@ -105,7 +105,6 @@ def api_error(error):
         return refused(error.status, error.refusals)
 
 
-@bp.errorhandler(HTTPException)
 def http_error(error):
     db.session.rollback()
     messages = {
@@ -116,6 +115,11 @@ def http_error(error):
     text, code = messages.get(error.code, (rules.N_("请求格式不正确（例如缺少CSRF令牌）。"), f"http.{error.code}"))
     with force_locale(getattr(g, "api_language", "zh_CN")):
         return refused(error.code, [refusal(text, code)])
+
+
+# By code: the site's own 404/403 pages are registered by code, and a code's handler is found before a class's.
+for _code in (400, 403, 404, 405, 413):
+    bp.register_error_handler(_code, http_error)
 
 
 def validation_refusals(error, where):
@@ -219,6 +223,10 @@ def as_schema(application):
     def party(enterprise):
         return enterprise and schemas.Party(customs_code=enterprise.customs_code, uscc=enterprise.uscc, name=enterprise.name)
 
+    def at(moment):
+        # Domain times are Shanghai wall times (clock.py); the document promises RFC 3339, offset included.
+        return moment and moment.replace(tzinfo=clock.SHANGHAI)
+
     status = a.current_status
     actions = rules.allowed_actions(a.status, a.start, now, bool(a.approved_at), bool(a.statement_at),
                                     is_declarant=a.declarant_id == current_user.enterprise_id)
@@ -227,13 +235,13 @@ def as_schema(application):
         status_label=gettext(rules.STATUS_LABELS.get(status, status)), declarant=party(a.declarant),
         consignee=party(a.consignee), consignee_code=a.consignee_code, contact_name=a.contact_name,
         contact_mobile=a.contact_mobile, declaration_port=a.declaration_port, entry_port=a.entry_port,
-        transport_mode=a.transport_mode, start=a.start, end=a.end, reason_category=a.reason_category,
+        transport_mode=a.transport_mode, start=at(a.start), end=at(a.end), reason_category=a.reason_category,
         reason_text=a.reason_text, direction=a.direction,
         goods=[schemas.GoodsRow(name=g.name, hs_code=g.hs_code) for g in a.goods],
-        declaration_numbers=[n.number for n in a.declaration_numbers], created_at=a.created_at,
-        submitted_at=a.submitted_at, accepted_at=a.accepted_at, approved_at=a.approved_at,
-        cancelled_at=a.cancelled_at, return_reason=a.return_reason, statement_text=a.statement_text,
-        statement_at=a.statement_at, version=a.version, actions=sorted(actions - {"new", "close"}),
+        declaration_numbers=[n.number for n in a.declaration_numbers], created_at=at(a.created_at),
+        submitted_at=at(a.submitted_at), accepted_at=at(a.accepted_at), approved_at=at(a.approved_at),
+        cancelled_at=at(a.cancelled_at), return_reason=a.return_reason, statement_text=a.statement_text,
+        statement_at=at(a.statement_at), version=a.version, actions=sorted(actions - {"new", "close"}),
     )
 
 

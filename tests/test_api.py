@@ -137,3 +137,18 @@ def test_openapi_document_lists_every_route(client):
     assert document["openapi"].startswith("3.1")
     assert {"/applications", "/applications/{application_id}", "/applications/{application_id}/submit",
             "/hs", "/port-hours"} <= set(document["paths"])
+
+
+def test_R12_late_submission_is_refused_with_the_screens_code_and_deadline(app, client, auth, key):
+    """Done-when of issue 13: the API's refusal of a late submission is the screen's, deadline included."""
+    from tests.test_apply import form_data
+
+    late = {"start_date": "2026-11-23", "start_hour": "20"}
+    created = client.post("/api/v1/applications", json={**DRAFT, **late}, headers=bearer(key)).json
+    api = client.post(f"/api/v1/applications/{created['id']}/submit", json={}, headers=bearer(key)).json["errors"]
+    auth.login()
+    screen = client.post("/apply/new", data=form_data(client, action="submit", **late))
+    assert screen.status_code == 400
+    late_refusals = [e for e in api if e["code"] == "R12.too_late"]
+    assert late_refusals and "2026-11-23 08:30" in late_refusals[0]["message"]
+    assert late_refusals[0]["message"] in screen.get_data(as_text=True)
