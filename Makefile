@@ -29,7 +29,8 @@ system-deps:
 run: setup
 	$(PY) -m flask db upgrade
 	$(PY) -m flask demo --if-empty
-	@echo "Serving http://127.0.0.1:5000 (Ctrl+C to stop)"
+	@echo "Serving http://127.0.0.1:5000 and delivering webhooks and e-mails (flask worker) (Ctrl+C to stop)"
+	@$(PY) -m flask worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEMO_MODE=1 $(VENV)/bin/waitress-serve --host 127.0.0.1 --port 5000 --threads 8 --call app:create_app
 
 test: setup system-deps

@@ -4,7 +4,7 @@
 A status change (models.Application.move, whoever makes it: browser, officer, API) adds its messages to the same
 transaction, so a message exists exactly when the change was committed: nothing is lost if the worker or the
 receiver is down. The worker claims due rows (PostgreSQL: FOR UPDATE SKIP LOCKED, so several workers share the
-work; SQLite: BEGIN IMMEDIATE serialises the claim), leases them for LEASE, delivers outside any transaction and
+work; SQLite: BEGIN IMMEDIATE serialises the claim), leases them (OUTBOX_LEASE_SECONDS), delivers outside any transaction and
 then records the outcome. A receiver that acknowledged (2xx) and was recorded is never called again for that row;
 one killed between the call and the record is called again after the lease, with the same X-Yuyue-Event-Id so it
 can tell.
@@ -35,7 +35,8 @@ from models import Notice, NoticeAddress, Outbox, Webhook
 SIGNATURE_HEADER = "X-Yuyue-Signature"
 EVENT_ID_HEADER = "X-Yuyue-Event-Id"
 EVENT_STATUS_CHANGED = "application.status_changed"
-LEASE = timedelta(seconds=60)
+LEASE_SECONDS = 60
+BACKOFF_SECONDS = 10
 TIMEOUT_SECONDS = 10
 MAX_BACKOFF = timedelta(hours=1)
 GIVE_UP_AFTER = 20
@@ -47,9 +48,16 @@ def real_now():
     return datetime.now(clock.SHANGHAI).replace(tzinfo=None)
 
 
+def setting(name, default):
+    """OUTBOX_LEASE_SECONDS, OUTBOX_BACKOFF_SECONDS: the app's config, else the environment, else the default."""
+    value = current_app.config.get(name) or os.environ.get(name)
+    return float(value) if value else default
+
+
 def backoff(attempts):
     """How long to wait after the attempts made so far: 10 s, 20 s, 40 s … at most an hour."""
-    return min(timedelta(seconds=10 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    base = setting("OUTBOX_BACKOFF_SECONDS", BACKOFF_SECONDS)
+    return min(timedelta(seconds=base * 2 ** min(max(attempts - 1, 0), 20)), MAX_BACKOFF)
 
 
 def sign(secret, body, timestamp=None):
@@ -142,8 +150,10 @@ def resend(row):
 
 
 def claim(batch=10):
-    """Take up to ``batch`` due rows for this worker (leased for LEASE) and commit; return what to deliver."""
+    """Take up to ``batch`` due rows for this worker, leased (OUTBOX_LEASE_SECONDS) so that no other worker takes
+    them meanwhile, and commit; return what to deliver."""
     now = real_now()
+    lease = timedelta(seconds=setting("OUTBOX_LEASE_SECONDS", LEASE_SECONDS))
     due = (select(Outbox).where(Outbox.delivered_at.is_(None), Outbox.next_attempt_at <= now)
            .order_by(Outbox.next_attempt_at, Outbox.id).limit(batch))
     if db.session.get_bind().dialect.name == "postgresql":
@@ -151,7 +161,7 @@ def claim(batch=10):
     jobs = []
     for row in db.session.execute(due).scalars().all():
         row.attempts += 1
-        row.next_attempt_at = now + LEASE
+        row.next_attempt_at = now + lease
         hook = db.session.get(Webhook, row.webhook_id) if row.webhook_id else None
         jobs.append({"id": row.id, "kind": row.kind, "target": row.target, "payload": row.payload,
                      "event_id": row.event_id, "attempts": row.attempts, "secret": hook.secret if hook else None,
