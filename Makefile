@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 export FLASK_APP := app:create_app
 APT := DEBIAN_FRONTEND=noninteractive apt-get -y -q
 
-.PHONY: run test setup system-deps translations bench-submit bench-query bench-pages bench-load clean
+.PHONY: run test setup system-deps translations bench-submit bench-query bench-pages bench-load bench-api clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -47,6 +47,9 @@ bench-pages: setup
 
 bench-load: setup
 	$(PY) bench/load.py
+
+bench-api: setup
+	$(PY) bench/api.py
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3

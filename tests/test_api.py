@@ -152,3 +152,58 @@ def test_R12_late_submission_is_refused_with_the_screens_code_and_deadline(app, 
     late_refusals = [e for e in api if e["code"] == "R12.too_late"]
     assert late_refusals and "2026-11-23 08:30" in late_refusals[0]["message"]
     assert late_refusals[0]["message"] in screen.get_data(as_text=True)
+
+
+def test_broker_example_receives_the_signed_webhook_of_the_officers_acceptance(app, client, auth, key, live_server):
+    """Done-when of issue 13: examples/broker.py files through the API and gets 受理 (made in the browser) signed."""
+    import socket
+    import sys
+    import threading
+    import time
+    from pathlib import Path
+
+    import outbox
+    from tests.test_review import decide
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+    import broker
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    secret = "whsec_broker-example-secret"
+    auth.login()
+    client.post("/webhooks", data={"url": f"http://127.0.0.1:{port}/yuyue", "secret": secret,
+                                   "csrf_token": auth.csrf_token_from("/webhooks")})
+    auth.logout()
+    officer = app.test_client()
+    lines, result = [], {}
+    stop = threading.Event()
+
+    def deliver():
+        with app.app_context():
+            outbox.run(poll_seconds=0.05, stop=stop)
+
+    def accept_when_submitted():
+        while not any("submitted" in line for line in lines):
+            time.sleep(0.05)
+        from tests.conftest import Auth
+
+        Auth(officer).login("demo-customs")
+        application_id = int(lines[0].split("(id ")[1].split(",")[0])
+        assert decide(officer, application_id, "accept").status_code == 303
+
+    base = live_server
+    worker = threading.Thread(target=deliver, daemon=True)
+    worker.start()
+    customs = threading.Thread(target=accept_when_submitted, daemon=True)
+    customs.start()
+    try:
+        result["code"] = broker.main(["--base", base, "--key", key, "--secret", secret, "--listen", f"127.0.0.1:{port}",
+                                      "--start-date", "2026-11-25", "--timeout", "60"],
+                                     out=lambda *parts, sep=" ": lines.append(sep.join(map(str, parts))))
+    finally:
+        stop.set()
+        worker.join(10)
+    assert result["code"] == 0, lines
+    assert lines[-1] == "受理 received and its signature verified."
