@@ -1,7 +1,7 @@
 """The JSON API's schemas (pydantic 2): requests are parsed with them, responses dumped through them, and the
 OpenAPI 3.1 document (blueprints/api.openapi) is generated from them, so the document and the code cannot drift."""
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -163,3 +163,46 @@ class PortHoursQuery(BaseModel):
     port_code: str = Field(default="", max_length=100, description="Blank: every port")
     date_from: str = Field(max_length=100, description="YYYY-MM-DD")
     date_to: str = Field(max_length=100, description="YYYY-MM-DD (R23: at most 15 days)")
+
+
+class Timetable(BaseModel):
+    """A port's published operation timetable (口岸作业时间公示表), as published: phases → groups → steps."""
+
+    port_code: str
+    mode: str
+    direction: str
+    title: str
+    columns: Any
+    phases: Any
+    notes: Any
+    totals: Any
+    total_caption: str
+    publishers: str
+    published_on: date
+
+
+class Timetables(BaseModel):
+    items: list[Timetable]
+
+
+class TimetableQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    port_code: str = Field(default="", max_length=100, description="Blank: every port")
+
+
+class LoadDay(BaseModel):
+    day: date
+    hours: list[str] = Field(description="24 states, 00:00 to 23:00: free, few, full, working, unpublished")
+
+
+class Load(BaseModel):
+    """预约负荷 (R24): the coming days' hours of a port."""
+
+    port_code: str
+    per_hour: int | None = Field(description="Places per hour; null: unlimited")
+    days: list[LoadDay]
+
+
+class LoadQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    port_code: str = Field(max_length=100, description="4-digit port code")

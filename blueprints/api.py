@@ -35,8 +35,9 @@ from blueprints import query as query_screen
 from blueprints.api_keys import key_user
 from extensions import csrf, db, login_manager
 from forms import ApplicationForm, column_length
-from models import (ROLE_ENTERPRISE, CalendarYear, DeclarationNumber, IdempotentResponse, Port, WorkingDay,
-                    declaration_facts, hs_lines, reference_data, submission_context)
+from models import (ROLE_ENTERPRISE, CalendarYear, DeclarationNumber, IdempotentResponse, Port, Timetable, WorkingDay,
+                    declaration_facts, hs_lines, port_calendars, port_capacities, public_load, reference_data,
+                    submission_context)
 from web import parse_dates, say
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -454,6 +455,39 @@ def port_hours(query):
         schemas.WorkingDay(port_code=day.port_code, port_name=name, day=day.day, opens=day.opens.strftime("%H:%M"),
                            closes=day.closes.strftime("%H:%M"), provisional=bool(provisional))
         for day, name, provisional in db.session.execute(rows).all()])
+
+
+@api_route("/timetables", "GET", summary="口岸作业时间公示: operation timetables", response=schemas.Timetables,
+           query_model=schemas.TimetableQuery, errors=(400,), tag="reference")
+def timetables(query):
+    """The published operation timetables of a port (or of every port)."""
+    port_code = query.port_code.strip()
+    refusals = rules.check_port_filter(port_code)
+    if refusals:
+        raise ApiError(400, refusals)
+    rows = select(Timetable).order_by(Timetable.port_code, Timetable.direction.desc(), Timetable.id)
+    if port_code:
+        rows = rows.where(Timetable.port_code == port_code)
+    return schemas.Timetables(items=[schemas.Timetable(
+        port_code=t.port_code, mode=t.mode, direction=t.direction, title=t.title, columns=t.columns, phases=t.phases,
+        notes=t.notes, totals=t.totals, total_caption=t.total_caption, publishers=t.publishers,
+        published_on=t.published_on) for t in db.session.execute(rows).scalars()])
+
+
+@api_route("/load", "GET", summary="预约负荷: a port's hours, free or full (R24)", response=schemas.Load,
+           query_model=schemas.LoadQuery, errors=(400,), tag="reference")
+def load(query):
+    """The coming days of a port, hour by hour, as the public load view shows them."""
+    port_code = query.port_code.strip()
+    refusals = rules.check_port_filter(port_code) or ([] if port_code in reference_data().port_codes else [
+        refusal(rules.N_("没有代码为 %(port)s 的口岸，请核对口岸代码。"), "unknown.port", "port_code", port=rules.shown(port_code))])
+    if refusals:
+        raise ApiError(400, refusals)
+    today = clock.today()
+    calendar = port_calendars([port_code])[port_code]
+    return schemas.Load(port_code=port_code, per_hour=port_capacities([port_code])[port_code],
+                        days=[schemas.LoadDay(day=day, hours=states)
+                              for day, states in rules.load_view(calendar, public_load(port_code, today), today)])
 
 
 # The document.

@@ -130,13 +130,18 @@ def test_reference_endpoints(client, key):
     assert client.get("/api/v1/hs?prefix=03", headers=bearer(key)).status_code == 400
     hours = client.get("/api/v1/port-hours?port_code=8000&date_from=2026-11-23&date_to=2026-11-27", headers=bearer(key))
     assert hours.status_code == 200 and hours.json["items"]
+    tables = client.get("/api/v1/timetables", headers=bearer(key))
+    assert tables.status_code == 200 and tables.json["items"][0]["phases"]
+    load = client.get("/api/v1/load?port_code=8000", headers=bearer(key))
+    assert load.status_code == 200 and len(load.json["days"][0]["hours"]) == 24
+    assert client.get("/api/v1/load?port_code=9999", headers=bearer(key)).json["errors"][0]["code"] == "unknown.port"
 
 
 def test_openapi_document_lists_every_route(client):
     document = client.get("/api/v1/openapi.json").json
     assert document["openapi"].startswith("3.1")
     assert {"/applications", "/applications/{application_id}", "/applications/{application_id}/submit",
-            "/hs", "/port-hours"} <= set(document["paths"])
+            "/hs", "/port-hours", "/timetables", "/load"} <= set(document["paths"])
 
 
 def test_R12_late_submission_is_refused_with_the_screens_code_and_deadline(app, client, auth, key):
@@ -207,3 +212,8 @@ def test_broker_example_receives_the_signed_webhook_of_the_officers_acceptance(a
         worker.join(10)
     assert result["code"] == 0, lines
     assert lines[-1] == "受理 received and its signature verified."
+
+
+def test_a_bearer_request_gets_no_session_cookie(client, key):
+    response = client.post("/api/v1/applications", json=DRAFT, headers=bearer(key))
+    assert response.status_code == 201 and "Set-Cookie" not in response.headers
