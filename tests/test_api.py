@@ -217,3 +217,16 @@ def test_broker_example_receives_the_signed_webhook_of_the_officers_acceptance(a
 def test_a_bearer_request_gets_no_session_cookie(client, key):
     response = client.post("/api/v1/applications", json=DRAFT, headers=bearer(key))
     assert response.status_code == 201 and "Set-Cookie" not in response.headers
+
+
+def test_key_page_refuses_a_blank_name(client, auth):
+    auth.login()
+    page = client.post("/api-keys", data={"name": " ", "csrf_token": auth.csrf_token_from("/api-keys")})
+    assert page.status_code == 400 and "请填写密钥名称" in page.get_data(as_text=True)
+
+
+def test_a_key_reads_only_its_enterprises_applications(app, client, auth, key):
+    other = create_key(client, auth, "demo-advanced")
+    created = client.post("/api/v1/applications", json=DRAFT, headers=bearer(key)).json
+    assert client.get(f"/api/v1/applications/{created['id']}", headers=bearer(other)).status_code == 404
+    assert client.post(f"/api/v1/applications/{created['id']}/submit", json={}, headers=bearer(other)).status_code == 404

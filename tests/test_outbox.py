@@ -221,3 +221,22 @@ def test_email_notice_through_a_real_smtp_server_and_the_notice_list(app, client
     number = re.search(r"YTG\d+", notices).group(0)
     assert number in content
     assert f"/apply/{application_id}" in notices and "申报" in notices
+
+
+@pytest.mark.parametrize("url, secret, code_text", [
+    ("ftp://erp.example.com/hook", "", "http:// 或 https://"),
+    ("https://erp.example.com/hook", "short", "16至100个字符"),
+])
+def test_webhook_page_refuses_and_keeps_what_was_typed(client, auth, url, secret, code_text):
+    auth.login()
+    page = client.post("/webhooks", data={"url": url, "secret": secret, "csrf_token": auth.csrf_token_from("/webhooks")})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400 and code_text in text and f'value="{url}"' in text
+
+
+def test_another_enterprises_delivery_cannot_be_resent(app, client, auth, broker):
+    submit_through_api(client, broker)
+    row_id = rows(app)[0].id
+    auth.login("demo-advanced")
+    response = client.post(f"/webhooks/deliveries/{row_id}/resend", data={"csrf_token": auth.csrf_token_from("/webhooks")})
+    assert response.status_code == 404 and len(rows(app)) == 1
