@@ -86,6 +86,7 @@ class Application(BaseModel):
     direction: str
     goods: list[GoodsRow]
     declaration_numbers: list[str]
+    attachments: list[str] = Field(description="随附补充材料: file names")
     created_at: datetime
     submitted_at: datetime | None
     accepted_at: datetime | None

@@ -35,9 +35,10 @@ from blueprints import query as query_screen
 from blueprints.api_keys import key_user
 from extensions import csrf, db, login_manager
 from forms import ApplicationForm, column_length
-from models import (ROLE_ENTERPRISE, CalendarYear, DeclarationNumber, IdempotentResponse, Port, Timetable, WorkingDay,
+from models import (ROLE_ENTERPRISE, Attachment, CalendarYear, DeclarationNumber, IdempotentResponse, Port, Timetable, WorkingDay,
                     declaration_facts, hs_lines, port_calendars, port_capacities, public_load, reference_data,
                     submission_context)
+from uploads import attach, check_uploads, uploaded_files
 from web import parse_dates, say
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -141,7 +142,7 @@ def parse(model, values, where):
 
 
 def api_route(path, method, *, summary, response, body=None, query_model=None, status=200, errors=(),
-              idempotent=False, public=False, tag="applications"):
+              idempotent=False, public=False, tag="applications", multipart=None):
     """Declare one operation: the Flask route, its parsing, its answer and its entry in the OpenAPI document."""
     flask_path = path.replace("{application_id}", "<int:application_id>")
 
@@ -149,7 +150,8 @@ def api_route(path, method, *, summary, response, body=None, query_model=None, s
         ROUTES.append({"path": path, "method": method.lower(), "summary": summary, "doc": (view.__doc__ or "").strip(),
                        "response": response, "body": body, "query": query_model, "status": status,
                        "errors": sorted(set(errors) | ({422} if body or query_model else set()) | (set() if public else {401, 403})),
-                       "idempotent": idempotent, "public": public, "tag": tag, "name": view.__name__})
+                       "idempotent": idempotent, "public": public, "tag": tag, "name": view.__name__,
+                       "multipart": multipart})
 
         @wraps(view)
         def wrapped(**kwargs):
@@ -239,7 +241,8 @@ def as_schema(application):
         transport_mode=a.transport_mode, start=at(a.start), end=at(a.end), reason_category=a.reason_category,
         reason_text=a.reason_text, direction=a.direction,
         goods=[schemas.GoodsRow(name=g.name, hs_code=g.hs_code) for g in a.goods],
-        declaration_numbers=[n.number for n in a.declaration_numbers], created_at=at(a.created_at),
+        declaration_numbers=[n.number for n in a.declaration_numbers],
+        attachments=[f.filename for f in a.supplements], created_at=at(a.created_at),
         submitted_at=at(a.submitted_at), accepted_at=at(a.accepted_at), approved_at=at(a.approved_at),
         cancelled_at=at(a.cancelled_at), return_reason=a.return_reason, statement_text=a.statement_text,
         statement_at=at(a.statement_at), version=a.version, actions=sorted(actions - {"new", "close"}),
@@ -356,6 +359,40 @@ def submit_application(application_id, body):
     if refusals:
         raise ApiError(400, refusals)
     application.move(rules.SUBMITTED, current_user)
+    db.session.flush()
+    return as_schema(application)
+
+
+@api_route("/applications/{application_id}/attachments", "POST", summary="上传PDF: add supplementary PDFs to a draft",
+           response=schemas.Application, errors=(400, 404, 409, 413, 422), multipart={
+               "type": "object", "required": ["attachments"],
+               "properties": {"attachments": {"type": "array", "items": {"type": "string", "format": "binary"},
+                                              "description": "One or more PDFs (R10)"},
+                              "version": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}})
+def add_attachments(application_id):
+    """随附补充材料: each PDF checked as on the screen (R10: size, count, a readable PDF); all kept or none."""
+    version = request.form.get("version", "").strip()
+    if version and not (version.isascii() and version.isdigit() and len(version) < 11):
+        raise ApiError(422, [refusal(rules.N_("%(field)s 不符合接口说明：%(reason)s"), "invalid.version", "version",
+                                     field="version", reason="integer")])
+    files = uploaded_files()
+    if not files:
+        raise ApiError(400, [refusal(rules.N_("请选择要上传的PDF文件。"), "upload.none", "attachments")])
+    application = apply.load_application(application_id, write=True)
+    if not rules.can_edit(application.status):
+        raise ApiError(409, [not_a_draft()])
+    accepted, refusals = check_uploads(files, len(application.supplements), rules.MAX_ATTACHMENTS, "attachments")
+    if refusals:
+        raise ApiError(400, refusals)
+    # check_uploads ended the transaction while the PDFs were read: read the draft again, locked, and recount.
+    application = apply.load_application(application_id, write=True)
+    check_version(application, int(version) if version else None)
+    too_many = rules.check_attachment_count(len(application.supplements), len(accepted), rules.MAX_ATTACHMENTS,
+                                            field="attachments")
+    if not rules.can_edit(application.status) or too_many:
+        raise ApiError(409, [too_many or not_a_draft()])
+    attach(application, accepted, Attachment.KIND_SUPPLEMENT)
+    application.touch(clock.now())
     db.session.flush()
     return as_schema(application)
 
@@ -534,6 +571,8 @@ def openapi_document():
         if r["body"] is not None:
             operation["requestBody"] = {"required": True, "content": {"application/json": {
                 "schema": {"$ref": f"#/components/schemas/{r['body'].__name__}"}}}}
+        if r["multipart"] is not None:
+            operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": r["multipart"]}}}
         for code in r["errors"]:
             operation["responses"][str(code)] = refusals
         paths.setdefault(r["path"], {})[r["method"]] = operation

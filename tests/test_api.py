@@ -230,3 +230,20 @@ def test_a_key_reads_only_its_enterprises_applications(app, client, auth, key):
     created = client.post("/api/v1/applications", json=DRAFT, headers=bearer(key)).json
     assert client.get(f"/api/v1/applications/{created['id']}", headers=bearer(other)).status_code == 404
     assert client.post(f"/api/v1/applications/{created['id']}/submit", json={}, headers=bearer(other)).status_code == 404
+
+
+def test_attachments_are_checked_like_the_screens(client, key):
+    """R10 through the API: a PDF is kept, a file that is no PDF is refused by name."""
+    import io
+
+    from tests.test_apply import small_pdf
+
+    created = client.post("/api/v1/applications", json=DRAFT, headers=bearer(key)).json
+    path = f"/api/v1/applications/{created['id']}/attachments"
+    kept = client.post(path, data={"attachments": (io.BytesIO(small_pdf()), "提单.pdf"), "version": str(created["version"])},
+                       headers=bearer(key), content_type="multipart/form-data")
+    assert kept.status_code == 200, kept.json
+    assert kept.json["attachments"] == ["提单.pdf"]
+    refused = client.post(path, data={"attachments": (io.BytesIO(b"not a pdf"), "notes.txt")}, headers=bearer(key),
+                          content_type="multipart/form-data")
+    assert refused.status_code == 400 and "notes.txt" in refused.json["errors"][0]["message"]
