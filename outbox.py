@@ -25,16 +25,20 @@ from email.message import EmailMessage
 
 from flask import current_app
 from flask_babel import force_locale, gettext
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 import clock
 import rules
 from extensions import db
-from models import Notice, NoticeAddress, Outbox, Webhook
+from models import Application, Notice, NoticeAddress, Outbox, Webhook
 
 SIGNATURE_HEADER = "X-Yuyue-Signature"
 EVENT_ID_HEADER = "X-Yuyue-Event-Id"
 EVENT_STATUS_CHANGED = "application.status_changed"
+# Due obligations (R25), noticed once each: declaration numbers after an approved appointment's start, the
+# statement after an approved appointment was cancelled.
+FEEDBACK_DUE, STATEMENT_DUE = "feedback_due", "statement_due"
+OBLIGATION_SCAN_SECONDS = 60
 LEASE_SECONDS = 60
 BACKOFF_SECONDS = 10
 TIMEOUT_SECONDS = 10
@@ -122,9 +126,43 @@ def status_changed(application, previous, user, at):
 
 def notice_text(pre_entry_number, status, note=""):
     """One notice in the current language."""
+    if status == FEEDBACK_DUE:
+        return gettext("预约申请 %(number)s 已到预约时间，请在 %(due)s 前反馈预约通关报关单号。", number=pre_entry_number,
+                       due=note)
+    if status == STATEMENT_DUE:
+        return gettext("预约申请 %(number)s 预约成功后已取消，请在 %(due)s 前发送情况说明。", number=pre_entry_number,
+                       due=note)
     text = gettext("预约申请 %(number)s 的状态已变为“%(status)s”。", number=pre_entry_number,
                    status=gettext(rules.STATUS_LABELS.get(status, status)))
     return text + (" " + gettext("备注：%(note)s", note=note) if note else "")
+
+
+def notice_obligations(now):
+    """Write a notice (and its e-mail) for each obligation that became due and was not noticed yet; return how many."""
+    noticed = exists().where(Notice.application_id == Application.id, Notice.to_status == FEEDBACK_DUE)
+    feedback = select(Application).where(Application.status == rules.APPROVED, Application.statement_at.is_(None),
+                                         Application.start <= now, ~noticed)
+    noticed = exists().where(Notice.application_id == Application.id, Notice.to_status == STATEMENT_DUE)
+    statement = select(Application).where(Application.status == rules.CANCELLED, Application.approved_at.isnot(None),
+                                          Application.statement_at.is_(None), ~noticed)
+    count = 0
+    for kind, query, due in ((FEEDBACK_DUE, feedback, lambda a: rules.feedback_due(a.start)),
+                             (STATEMENT_DUE, statement, lambda a: rules.statement_due(a.cancelled_at))):
+        for application in db.session.execute(query).scalars().all():
+            when = due(application).strftime("%Y-%m-%d %H:%M")
+            db.session.add(Notice(enterprise_id=application.declarant_id, application=application,
+                                  pre_entry_number=application.pre_entry_number, from_status=application.status,
+                                  to_status=kind, note=when, created_at=now))
+            address = db.session.get(NoticeAddress, application.declarant_id)
+            if address is not None:
+                payload = {"data": {"pre_entry_number": application.pre_entry_number, "status": kind, "note": when}}
+                db.session.add(Outbox(kind=Outbox.KIND_EMAIL, event_id=uuid.uuid4().hex, event=kind,
+                                      enterprise_id=application.declarant_id, target=address.email,
+                                      payload=json.dumps(email_text(payload), ensure_ascii=False),
+                                      created_at=real_now(), attempts=0, next_attempt_at=real_now(), last_error=""))
+            count += 1
+    db.session.commit()
+    return count
 
 
 def email_text(payload):
@@ -245,9 +283,14 @@ def run_once(batch=10):
 
 
 def run(poll_seconds=1.0, stop=None):
-    """Deliver until ``stop`` (a threading.Event) is set, or forever."""
+    """Deliver until ``stop`` (a threading.Event) is set, or forever; notice due obligations once a minute."""
+    scanned = 0.0
     while stop is None or not stop.is_set():
         try:
+            if time.monotonic() - scanned > OBLIGATION_SCAN_SECONDS:
+                # Two workers scanning at once could notice one obligation twice; a notice, not a decision.
+                notice_obligations(clock.now())
+                scanned = time.monotonic()
             tried = run_once()
         except Exception:  # noqa: BLE001 - a worker must outlive a database hiccup; it logs and tries again
             db.session.rollback()

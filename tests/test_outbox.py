@@ -240,3 +240,23 @@ def test_another_enterprises_delivery_cannot_be_resent(app, client, auth, broker
     auth.login("demo-advanced")
     response = client.post(f"/webhooks/deliveries/{row_id}/resend", data={"csrf_token": auth.csrf_token_from("/webhooks")})
     assert response.status_code == 404 and len(rows(app)) == 1
+
+
+def test_due_obligations_are_noticed_once_and_emailed(app, client, auth):
+    """R25: feedback due after an approved appointment's start, statement due after an approved one is cancelled."""
+    import clock
+    from models import Enterprise, Notice, NoticeAddress
+
+    with app.app_context():
+        overdue = Enterprise.by_code("1301960654")  # demo-overdue: approved, no numbers after 5 days (R17)
+        db.session.add(NoticeAddress(enterprise_id=overdue.id, email="ops@example.com", updated_at=clock.now()))
+        db.session.commit()
+        first = outbox.notice_obligations(clock.now())
+        again = outbox.notice_obligations(clock.now())
+        kinds = db.session.execute(select(Notice.to_status).where(Notice.enterprise_id == overdue.id)).scalars().all()
+        mails = db.session.execute(select(Outbox).where(Outbox.enterprise_id == overdue.id)).scalars().all()
+    assert first >= 1 and again == 0
+    assert outbox.FEEDBACK_DUE in kinds
+    assert mails and all(m.kind == Outbox.KIND_EMAIL for m in mails)
+    auth.login("demo-overdue")
+    assert "请在" in client.get("/webhooks/notices").get_data(as_text=True)
