@@ -19,12 +19,11 @@ from functools import wraps
 from flask import Blueprint, Response, g, request, url_for
 from flask_babel import force_locale, gettext
 from flask_login import current_user
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException
 
 import api_schemas as schemas
 import clock
@@ -35,9 +34,9 @@ from blueprints import query as query_screen
 from blueprints.api_keys import key_user
 from extensions import csrf, db, login_manager
 from forms import ApplicationForm, column_length
-from models import (ROLE_ENTERPRISE, Attachment, CalendarYear, DeclarationNumber, IdempotentResponse, Port, Timetable, WorkingDay,
-                    declaration_facts, hs_lines, port_calendars, port_capacities, public_load, reference_data,
-                    submission_context)
+from models import (ROLE_ENTERPRISE, Attachment, CalendarYear, DeclarationNumber, IdempotentResponse, Port, Timetable,
+                    WorkingDay, declaration_facts, hs_lines, port_calendars, port_capacities, public_load,
+                    reference_data, submission_context)
 from uploads import attach, check_uploads, uploaded_files
 from web import parse_dates, say
 
@@ -89,6 +88,7 @@ def authenticate():
             user = key_user(key.strip()) if scheme.lower() == "bearer" else None
             if user is None:
                 return refused(401, [refusal(rules.N_("API密钥无效或已吊销，请在“API密钥”页面创建新密钥。"), "auth.key")])
+            # For this request only (flask-login's own request-loader step): no session is written, no cookie set.
             login_manager._update_request_context_with_user(user)
         elif current_user.is_authenticated:
             if request.method not in SAFE_METHODS:
