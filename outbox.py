@@ -30,7 +30,7 @@ from sqlalchemy import exists, select
 import clock
 import rules
 from extensions import db
-from models import Application, Notice, NoticeAddress, Outbox, Webhook
+from models import Application, IdempotentResponse, Notice, NoticeAddress, Outbox, Webhook
 
 SIGNATURE_HEADER = "X-Yuyue-Signature"
 EVENT_ID_HEADER = "X-Yuyue-Event-Id"
@@ -39,6 +39,8 @@ EVENT_STATUS_CHANGED = "application.status_changed"
 # statement after an approved appointment was cancelled.
 FEEDBACK_DUE, STATEMENT_DUE = "feedback_due", "statement_due"
 OBLIGATION_SCAN_SECONDS = 60
+# A retry comes within minutes or hours; a stored answer older than this is never asked for again.
+IDEMPOTENCY_KEEP = timedelta(days=7)
 LEASE_SECONDS = 60
 BACKOFF_SECONDS = 10
 TIMEOUT_SECONDS = 10
@@ -163,6 +165,12 @@ def notice_obligations(now):
             count += 1
     db.session.commit()
     return count
+
+
+def forget_old_answers(before):
+    """Delete the stored answers to idempotent requests made before ``before``."""
+    db.session.execute(IdempotentResponse.__table__.delete().where(IdempotentResponse.created_at < before))
+    db.session.commit()
 
 
 def email_text(payload):
@@ -290,6 +298,7 @@ def run(poll_seconds=1.0, stop=None):
             if time.monotonic() - scanned > OBLIGATION_SCAN_SECONDS:
                 # Two workers scanning at once could notice one obligation twice; a notice, not a decision.
                 notice_obligations(clock.now())
+                forget_old_answers(real_now() - IDEMPOTENCY_KEEP)
                 scanned = time.monotonic()
             tried = run_once()
         except Exception:  # noqa: BLE001 - a worker must outlive a database hiccup; it logs and tries again

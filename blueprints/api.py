@@ -27,6 +27,7 @@ from werkzeug.datastructures import MultiDict
 
 import api_schemas as schemas
 import clock
+import outbox
 import rules
 from application_page import ApplicationPage
 from blueprints import apply
@@ -190,7 +191,7 @@ def write(view, kwargs, status, idempotent):
         body = result.model_dump_json()
         if key:
             db.session.add(IdempotentResponse(user_id=current_user.id, key=key, request=scope, status=status, body=body,
-                                              created_at=clock.now()))
+                                              created_at=outbox.real_now()))  # kept by wall time, never frozen
         db.session.commit()
     except StaleDataError:
         raise ApiError(409, [apply.stale_refusal()]) from None

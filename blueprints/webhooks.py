@@ -1,10 +1,12 @@
 """状态通知: an enterprise's webhooks (URL and secret), their delivery log with 重新发送, the address its notices are
 e-mailed to, and the in-site notice list. Deliveries themselves are outbox.py's."""
+import ipaddress
 import re
 import secrets
+import socket
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
@@ -29,10 +31,32 @@ def check_webhook(url, secret):
     if not refusals and (parts.scheme not in ("http", "https") or not parts.netloc):
         refusals.append(rules.Refusal(text=rules.N_("接收地址应以 http:// 或 https:// 开头，例如 https://erp.example.com/yuyue。"),
                                       code="webhook.url", field="url"))
+    elif not refusals and not may_call(parts.hostname):
+        refusals.append(rules.Refusal(text=rules.N_("接收地址 %(host)s 是内部网络地址，不能作为接收地址；请使用贵企业对外提供的地址。"),
+                                      params={"host": rules.shown(parts.hostname or "")}, code="webhook.private",
+                                      field="url"))
     if secret and not 16 <= len(secret) <= 100:
         refusals.append(rules.Refusal(text=rules.N_("签名密钥应为16至100个字符；留空则由系统生成。"),
                                       code="webhook.secret", field="secret"))
     return refusals + rules.check_typed_text(secret, "secret", rules.Message(text=rules.N_("签名密钥")), 100)
+
+
+def may_call(host):
+    """Whether the site may call this host: not one of its own or its network's addresses (loopback, private,
+    link-local), unless WEBHOOK_ALLOW_PRIVATE is set or the site runs as a demo, where brokers' examples listen on
+    127.0.0.1."""
+    if current_app.config.get("WEBHOOK_ALLOW_PRIVATE") or current_app.config.get("DEMO_MODE"):
+        return True
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError):
+        return True  # not resolvable now: deliveries will fail and be retried, which the log shows
+    return not any(internal(address) for address in addresses)
+
+
+def internal(address):
+    ip = ipaddress.ip_address(address.split("%")[0])  # an IPv6 address may carry its interface: fe80::1%eth0
+    return ip.is_private or ip.is_loopback or ip.is_link_local
 
 
 def check_email(email):

@@ -260,3 +260,11 @@ def test_due_obligations_are_noticed_once_and_emailed(app, client, auth):
     assert mails and all(m.kind == Outbox.KIND_EMAIL for m in mails)
     auth.login("demo-overdue")
     assert "请在" in client.get("/webhooks/notices").get_data(as_text=True)
+
+
+def test_an_internal_address_is_refused_outside_the_demo(app, client, auth):
+    app.config["DEMO_MODE"] = False
+    auth.login()
+    page = client.post("/webhooks", data={"url": "http://127.0.0.1:8080/hook", "secret": "",
+                                          "csrf_token": auth.csrf_token_from("/webhooks")})
+    assert page.status_code == 400 and "内部网络地址" in page.get_data(as_text=True)
