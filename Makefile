@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 export FLASK_APP := app:create_app
 APT := DEBIAN_FRONTEND=noninteractive apt-get -y -q
 
-.PHONY: run test setup system-deps translations bench-submit bench-query bench-pages bench-load clean
+.PHONY: run test setup system-deps translations bench-submit bench-query bench-pages bench-load bench-api clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -30,7 +30,8 @@ system-deps:
 run: setup
 	$(PY) -m flask db upgrade
 	$(PY) -m flask demo --if-empty
-	@echo "Serving http://127.0.0.1:5000 (Ctrl+C to stop)"
+	@echo "Serving http://127.0.0.1:5000 and delivering webhooks and e-mails (flask worker) (Ctrl+C to stop)"
+	@$(PY) -m flask worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEMO_MODE=1 $(VENV)/bin/waitress-serve --host 127.0.0.1 --port 5000 --threads 8 --call app:create_app
 
 test: setup system-deps
@@ -47,6 +48,9 @@ bench-pages: setup
 
 bench-load: setup
 	$(PY) bench/load.py
+
+bench-api: setup
+	$(PY) bench/api.py
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3

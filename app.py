@@ -56,13 +56,15 @@ def create_app(config=None):
 
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
     from blueprints import (admin, admin_announcements, admin_audit, admin_calendars, admin_capacity,
-                            admin_catalogue, admin_enterprises, admin_settings, admin_timetables, admin_users, apply,
-                            auth, load, main, port_hours, query, review)
+                            admin_catalogue, admin_enterprises, admin_settings, admin_timetables, admin_users, api,
+                            api_keys, apply, auth, load, main, port_hours, query, review, webhooks)
 
     for module in (auth, main, apply, query, port_hours, review, load, admin, admin_calendars, admin_capacity,
                    admin_users, admin_enterprises, admin_announcements, admin_settings, admin_timetables,
-                   admin_catalogue, admin_audit):
+                   admin_catalogue, admin_audit, api, api_keys, webhooks):
         app.register_blueprint(module.bp)
+    # The API checks CSRF itself, for cookie sessions only: a Bearer key is no ambient credential (blueprints/api.py).
+    csrf.exempt(api.bp)
 
     import assets
     import commands

@@ -134,6 +134,22 @@ def demo_command(reset, if_empty):
     click.echo("Demo data ready. Accounts: " + ", ".join(demo.DEMO_ACCOUNTS) + f" (password {demo.DEMO_PASSWORD}).")
 
 
+@click.command("worker")
+@with_appcontext
+@click.option("--once", is_flag=True, help="Deliver what is due now, then stop.")
+@click.option("--poll", default=1.0, show_default=True, help="Seconds to wait when nothing is due.")
+def worker_command(once, poll):
+    """Deliver the outbox (webhooks, e-mails) until stopped; several workers may run against PostgreSQL."""
+    import outbox
+
+    if once:
+        while outbox.run_once():
+            pass
+        return
+    click.echo("Outbox worker running (Ctrl+C to stop).")
+    outbox.run(poll_seconds=poll)
+
+
 def _pybabel(*args):
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True)
 
@@ -173,5 +189,5 @@ def translate_init(lang):
 
 def register(app):
     """Add the command groups to ``flask``."""
-    for command in (calendar_cli, hs_cli, refdata_cli, translate_cli, user_cli, demo_command):
+    for command in (calendar_cli, hs_cli, refdata_cli, translate_cli, user_cli, demo_command, worker_command):
         app.cli.add_command(command)

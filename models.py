@@ -376,7 +376,10 @@ class Application(db.Model):
         if change.numbers_application:
             self.application_number = self.pre_entry_number
         self.record(user, note, at, to_status)
-        self.status = to_status
+        previous, self.status = self.status, to_status
+        import outbox  # here: outbox reads these models
+
+        outbox.status_changed(self, previous, user, at)
 
     def record(self, user, note, at=None, to_status=None):
         """Write an entry in the audit trail (who, when, from, to, note); the status itself changes only through move."""
@@ -952,8 +955,97 @@ def enter_paper_application(declarant, consignee, data, officer, paper, at):
     application.record(officer, paper["note"], at, rules.SUBMITTED)
     application.status = rules.SUBMITTED
     db.session.flush()
+    import outbox  # the one status change that does not go through move
+
+    outbox.status_changed(application, rules.DRAFT, officer, at)
     audit(officer, "paper_application", "application", application.pre_entry_number,
           after={"reference": paper["reference"], "received_on": paper["received_on"],
                  "exception_reason": paper["exception_reason"], "waived": paper["waived"]},
           port_code=application.declaration_port)
     return application
+
+
+# Brokers' systems (issue 13): API keys, idempotent retries, the outbox, webhooks, in-site notices.
+
+class ApiKey(db.Model):
+    """An enterprise operator's API key: it acts as its user. Only a SHA-256 of the key is kept, and its prefix to show."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
+    name = db.Column(db.String(100), nullable=False)
+    prefix = db.Column(db.String(16), nullable=False)
+    key_hash = db.Column(db.String(64), nullable=False, unique=True)
+    created_at = db.Column(db.DateTime, nullable=False)
+    last_used_at = db.Column(db.DateTime, nullable=True)
+    revoked_at = db.Column(db.DateTime, nullable=True)
+    user = db.relationship(User, lazy="joined")
+
+
+class IdempotentResponse(db.Model):
+    """The response once given to a create or submit that carried an Idempotency-Key, replayed on a retry."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
+    key = db.Column(db.String(200), nullable=False)
+    request = db.Column(db.String(200), nullable=False)
+    status = db.Column(db.Integer, nullable=False)
+    body = db.Column(db.Text, nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False)
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotent_response_user_key"),)
+
+
+class Webhook(db.Model):
+    """A URL of an enterprise that receives its applications' status changes, signed with its secret."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    enterprise_id = db.Column(db.ForeignKey("enterprise.id", ondelete="CASCADE"), nullable=False, index=True)
+    url = db.Column(db.String(500), nullable=False)
+    secret = db.Column(db.String(100), nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False)
+    disabled_at = db.Column(db.DateTime, nullable=True)
+
+
+class Outbox(db.Model):
+    """A message to deliver (a webhook call or an e-mail), written in the transaction of the change that causes it."""
+
+    KIND_WEBHOOK, KIND_EMAIL = "webhook", "email"
+
+    id = db.Column(db.Integer, primary_key=True)
+    kind = db.Column(db.String(16), nullable=False)
+    event_id = db.Column(db.String(40), nullable=False)
+    event = db.Column(db.String(64), nullable=False)
+    enterprise_id = db.Column(db.ForeignKey("enterprise.id", ondelete="CASCADE"), nullable=True, index=True)
+    webhook_id = db.Column(db.ForeignKey("webhook.id", ondelete="SET NULL"), nullable=True)
+    target = db.Column(db.String(500), nullable=False)
+    payload = db.Column(db.Text, nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False)
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    next_attempt_at = db.Column(db.DateTime, nullable=False)
+    delivered_at = db.Column(db.DateTime, nullable=True)
+    last_error = db.Column(db.Text, nullable=False, default="")
+    __table_args__ = (Index("ix_outbox_delivered_at_next_attempt_at", "delivered_at", "next_attempt_at"),)
+
+
+class Notice(db.Model):
+    """An in-site notice to an enterprise, also sent by e-mail when it gave an address: a status change of one of
+    its applications. Kept as facts (number, statuses), worded in the reader's language when shown."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    enterprise_id = db.Column(db.ForeignKey("enterprise.id", ondelete="CASCADE"), nullable=False)
+    application_id = db.Column(db.ForeignKey("application.id", ondelete="CASCADE"), nullable=True)
+    pre_entry_number = db.Column(db.String(18), nullable=False)
+    from_status = db.Column(db.String(24), nullable=True)
+    to_status = db.Column(db.String(24), nullable=False)
+    note = db.Column(db.Text, nullable=False, default="")
+    created_at = db.Column(db.DateTime, nullable=False)
+    read_at = db.Column(db.DateTime, nullable=True)
+    application = db.relationship(Application)
+    __table_args__ = (Index("ix_notice_enterprise_id_created_at", "enterprise_id", "created_at"),)
+
+
+class NoticeAddress(db.Model):
+    """Where an enterprise's notices are also e-mailed (its contact's address)."""
+
+    enterprise_id = db.Column(db.ForeignKey("enterprise.id", ondelete="CASCADE"), primary_key=True)
+    email = db.Column(db.String(254), nullable=False)
+    updated_at = db.Column(db.DateTime, nullable=False)
