@@ -68,6 +68,7 @@ def create_app(config=None):
 
     import assets
     import commands
+    import outbox  # noqa: F401 (registers the webhooks and e-mails of every status change)
     import web
 
     assets.register(app)

@@ -30,7 +30,7 @@ from sqlalchemy import exists, select
 import clock
 import rules
 from extensions import db
-from models import Application, IdempotentResponse, Notice, NoticeAddress, Outbox, Webhook
+from models import STATUS_LISTENERS, Application, IdempotentResponse, Notice, NoticeAddress, Outbox, Webhook
 
 SIGNATURE_HEADER = "X-Yuyue-Signature"
 EVENT_ID_HEADER = "X-Yuyue-Event-Id"
@@ -307,3 +307,6 @@ def run(poll_seconds=1.0, stop=None):
             tried = 0
         if not tried:
             time.sleep(poll_seconds)
+
+
+STATUS_LISTENERS.append(status_changed)

@@ -519,3 +519,10 @@ def guard() -> Guard:
         if _guard is None:
             _guard = Guard()
         return _guard
+
+
+def check_here(filename, data, *, field="attachments", time_budget=rules.PDF_TIME_BUDGET):
+    """rules.check_pdf on a file read in this process, within ``time_budget`` seconds but without the worker's hard
+    limits: for tests and scripts, never for a request."""
+    refusal = rules.check_pdf_bytes(filename, data, field=field)
+    return refusal or rules.check_pdf(filename, data, inspect(data, time_budget), field=field)

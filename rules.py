@@ -1463,22 +1463,16 @@ def _unreadable(filename: str, field: str) -> Refusal:
                         filename, field)
 
 
-def check_pdf(filename: str, data: bytes, facts: PdfFacts | None = None, *, field: str = "attachments",
-              time_budget: float = PDF_TIME_BUDGET) -> Refusal | None:
+def check_pdf(filename: str, data: bytes, facts: PdfFacts, *, field: str = "attachments") -> Refusal | None:
     """R10 for one upload: a readable, unencrypted PDF of at most 4 MB, MAX_PDF_PAGES pages and no page
     over 200 KB, with no scripts, automatic actions, embedded files or compression bombs.
 
-    `facts` are what pdfguard read from the file in a worker process; without them the file is read here,
-    in this process, within `time_budget` seconds but without hard limits (tests, scripts). A page's size
-    is that page written out alone as a PDF.
+    `facts` are what pdfguard read from the file (in a worker process; `pdfguard.check_here` reads it in this
+    one, for tests and scripts). A page's size is that page written out alone as a PDF.
     """
     refusal = check_pdf_bytes(filename, data, field=field)
     if refusal:
         return refusal
-    if facts is None:
-        import pdfguard  # imported here: pdfguard builds on this module
-
-        facts = pdfguard.inspect(data, time_budget)
     if facts.skipped:
         return _pdf_refusal("R10.not_checked",
                             N_("文件 %(filename)s 未能检查：本次上传的文件合计检查时间已用完，"

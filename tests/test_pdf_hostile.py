@@ -175,7 +175,7 @@ def test_R10_page_count_decides_before_the_pages_are_read(guard):
 
 def test_R10_active_content_is_named():
     data = corpus.action(b"<< /S /JavaScript /JS (app.alert(1)) >>")
-    refusal = rules.check_pdf("发票.pdf", data)
+    refusal = pdfguard.check_here("发票.pdf", data)
     assert refusal.params["found"] == "/JavaScript /OpenAction"
     assert refusal.render() == ("文件 发票.pdf 含有脚本、自动执行的动作或嵌入的文件（/JavaScript /OpenAction），为安全起见不予接收；"
                                 "请用“打印为PDF”另存一份不含这些内容的文件后上传。")
@@ -188,7 +188,7 @@ def test_R10_worker_and_in_process_reading_agree(guard, build):
     data = build()
     [facts] = guard.measure([data], user="tester") if not rules.check_pdf_bytes("a.pdf", data) else [None]
     in_worker = rules.check_pdf("a.pdf", data, facts) if facts else rules.check_pdf_bytes("a.pdf", data)
-    assert in_worker.code == rules.check_pdf("a.pdf", data).code
+    assert in_worker.code == pdfguard.check_here("a.pdf", data).code
 
 
 # The worker's hard limits.

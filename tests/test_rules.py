@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from pypdf import PdfWriter
 
 import rules
+from pdfguard import check_here
 from rules import (
     ACCEPTED, ADVANCED, ADVANCED_CERTIFIED, APPROVED, CANCELLED, CLEARED, CLEARED_NO_FEEDBACK, DISHONEST,
     DRAFT, EXPORT, GENERAL, GENERAL_CERTIFIED, GENERAL_CREDIT, IMPORT, RETURNED, SUBMITTED,
@@ -780,7 +781,7 @@ HOSTILE_PDFS = [
 @pytest.mark.parametrize("filename, data, code", [h[1:] for h in HOSTILE_PDFS],
                          ids=[f"R10-{h[0]}" for h in HOSTILE_PDFS])
 def test_R10_hostile_pdf_refused_cleanly(filename, data, code):
-    refusal = rules.check_pdf(filename, data)
+    refusal = check_here(filename, data)
     assert (refusal.code, refusal.field, refusal.params["filename"]) == (code, "attachments", filename)
 
 
@@ -791,28 +792,28 @@ def test_R10_hostile_pdf_refused_cleanly(filename, data, code):
     ("page-just-under.pdf", pdf_with_pages(noise(200 * 1024 - 600, 3))),
 ], ids=["R10-small-valid", "R10-upper-case-name", "R10-pages-measured-separately", "R10-page-just-under"])
 def test_R10_valid_pdf_accepted(filename, data):
-    assert rules.check_pdf(filename, data) is None
+    assert check_here(filename, data) is None
 
 
 def test_R10_messages():
-    assert rules.check_pdf("a.doc", SMALL).render() == "只可上传后缀名为pdf的文件，a.doc 不是PDF文件，请选择PDF文件。"
-    assert rules.check_pdf("huge.pdf", b"%PDF-" + b"0" * rules.MAX_PDF_BYTES).render() == (
+    assert check_here("a.doc", SMALL).render() == "只可上传后缀名为pdf的文件，a.doc 不是PDF文件，请选择PDF文件。"
+    assert check_here("huge.pdf", b"%PDF-" + b"0" * rules.MAX_PDF_BYTES).render() == (
         "文件 huge.pdf 大小为4097KB，单个文件大小不能超过4M（4096KB），请压缩或拆分后重新上传。")
-    assert rules.check_pdf("big.pdf", pdf_with_pages(noise(210 * 1024))).render() == (
+    assert check_here("big.pdf", pdf_with_pages(noise(210 * 1024))).render() == (
         "文件 big.pdf 第1页大小为211KB，每页不能超过200KB，请降低该页图片的分辨率或拆分后重新上传。")
-    assert rules.check_pdf("secret.pdf", encrypted_pdf()).render() == (
+    assert check_here("secret.pdf", encrypted_pdf()).render() == (
         "文件 secret.pdf 已加密或设有密码，请去除密码保护后重新上传。")
-    assert rules.check_pdf("nest.pdf", deeply_nested_pdf()).render() == (
+    assert check_here("nest.pdf", deeply_nested_pdf()).render() == (
         "文件 nest.pdf 已损坏或不完整，无法读取，请重新导出为PDF后上传。")
 
 
 def test_R10_second_page_too_large_is_named():
-    refusal = rules.check_pdf("two.pdf", pdf_with_pages(b"BT ET", noise(210 * 1024)), field="statement")
+    refusal = check_here("two.pdf", pdf_with_pages(b"BT ET", noise(210 * 1024)), field="statement")
     assert (refusal.code, refusal.field, refusal.params["page"]) == ("R10.page_too_large", "statement", 2)
 
 
 def test_R10_time_budget_refuses():
-    refusal = rules.check_pdf("slow.pdf", pdf_with_pages(b"BT ET", b"BT ET"), time_budget=-1)
+    refusal = check_here("slow.pdf", pdf_with_pages(b"BT ET", b"BT ET"), time_budget=-1)
     assert refusal.code == "R10.too_complex"
 
 
@@ -820,7 +821,7 @@ def test_R10_time_budget_refuses():
 @given(cut=st.integers(0, len(SMALL)), junk=st.binary(max_size=64))
 def test_R10_property_damaged_pdf_never_raises(cut, junk):
     data = SMALL[:cut] + junk + SMALL[cut + len(junk):]
-    result = rules.check_pdf("fuzz.pdf", data)
+    result = check_here("fuzz.pdf", data)
     assert result is None or result.code.startswith("R10.")
 
 
