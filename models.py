@@ -592,6 +592,15 @@ def known_hs_codes(codes):
     return set(db.session.execute(select(HSCode.code).where(HSCode.code.in_(codes))).scalars())
 
 
+def feedback_refusals(application, numbers):
+    """R17, R19, R20 for the declaration numbers fed back on an approved application, with the records they name."""
+    return rules.check_declaration_numbers(
+        numbers, application.direction, application.declaration_port, application.entry_port,
+        application.consignee.info().codes if application.consignee else {application.consignee_code},
+        application.submitted_at, declaration_facts(numbers),
+    ) + rules.check_feedback_present(numbers)
+
+
 def declaration_facts(numbers):
     """What the system knows of these declaration numbers, as rules.DeclarationFacts by number (R20)."""
     numbers = [n for n in numbers if rules.is_declaration_number(n)]

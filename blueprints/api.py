@@ -36,7 +36,7 @@ from blueprints.api_keys import key_user
 from extensions import csrf, db, login_manager
 from forms import ApplicationForm, column_length
 from models import (ROLE_ENTERPRISE, Attachment, CalendarYear, DeclarationNumber, IdempotentResponse, Port, Timetable,
-                    WorkingDay, declaration_facts, hs_lines, port_calendars, port_capacities, public_load,
+                    WorkingDay, feedback_refusals, hs_lines, port_calendars, port_capacities, public_load,
                     reference_data, submission_context)
 from uploads import attach, check_uploads, uploaded_files
 from web import parse_dates, say
@@ -429,11 +429,7 @@ def feed_back(application_id, body):
                                             column_length(DeclarationNumber.number))
     if malformed:
         raise ApiError(400, malformed)
-    refusals = rules.check_declaration_numbers(
-        numbers, application.direction, application.declaration_port, application.entry_port,
-        application.consignee.info().codes if application.consignee else {application.consignee_code},
-        application.submitted_at, declaration_facts(numbers),
-    ) + rules.check_feedback_present(numbers)
+    refusals = feedback_refusals(application, numbers)
     if refusals:
         raise ApiError(400, refusals)
     application.replace_numbers(numbers)

@@ -15,7 +15,7 @@ import rules
 from application_page import HELPERS, REDRAWN_PARTS, ApplicationPage, parse_action, run_helper
 from extensions import db
 from forms import ApplicationForm, StatementForm
-from models import (ROLE_ENTERPRISE, Application, Attachment, declaration_facts, reference_data,
+from models import (ROLE_ENTERPRISE, Application, Attachment, feedback_refusals, reference_data,
                     submission_context)
 from uploads import attach, check_uploads, files_not_kept, uploaded_files
 from web import render_page, role_required, say, send_attachment
@@ -249,11 +249,7 @@ def feedback(application_id):
         helper, refusals = run_helper(form, name, number)
         return show(ApplicationPage(form, application, current_user, refusals, helper.focus), 400 if refusals else 200)
     numbers = [n for n in form.numbers() if n]
-    refusals = rules.check_declaration_numbers(
-        numbers, application.direction, application.declaration_port, application.entry_port,
-        application.consignee.info().codes if application.consignee else {application.consignee_code},
-        application.submitted_at, declaration_facts(numbers),
-    ) + rules.check_feedback_present(numbers)
+    refusals = feedback_refusals(application, numbers)
     if refusals:
         return show(ApplicationPage(form, application, current_user, refusals), 400)
     application.replace_numbers(numbers)
