@@ -49,6 +49,15 @@ class Refusal(Message):
     field: str | None = None
 
 
+# A save from a form older than what is stored (another tab, another operator): refused, never merged.
+STALE_DRAFT = Refusal(
+    text=N_("该申请已在其他窗口或由其他操作员修改并保存，本次修改未保存。请先复制需要保留的内容，刷新页面后重新修改。"),
+    code="stale",
+)
+# 提交 refused after the save before it: the draft is kept as saved.
+KEPT_AS_DRAFT = Refusal(text=N_("申请未申报，已暂存。请按提示修改后再次提交。"), code="submit.kept_as_draft")
+
+
 # Statuses: stored codes and the seed's labels.
 DRAFT, SUBMITTED, ACCEPTED, APPROVED, CLEARED, RETURNED, CANCELLED, CLEARED_NO_FEEDBACK = (
     "draft", "submitted", "accepted", "approved", "cleared", "returned", "cancelled", "cleared_no_feedback")

@@ -194,7 +194,7 @@ def write(view, kwargs, status, idempotent):
                                               created_at=outbox.real_now()))  # kept by wall time, never frozen
         db.session.commit()
     except StaleDataError:
-        raise ApiError(409, [apply.stale_refusal()]) from None
+        raise ApiError(409, [rules.STALE_DRAFT]) from None
     except IntegrityError:
         # The same key, committed meanwhile by a concurrent retry: answer as it was answered.
         db.session.rollback()
@@ -275,7 +275,7 @@ def not_a_draft():
 
 def check_version(application, version):
     if version is not None and version != application.version:
-        raise ApiError(409, [apply.stale_refusal()])
+        raise ApiError(409, [rules.STALE_DRAFT])
 
 
 def checked_draft(form, page):

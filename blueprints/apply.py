@@ -114,7 +114,7 @@ def save(form, application, submit):
     data = page.input_with(len(accepted))
     refusals = ([] if application else page.may_start) + rules.validate_draft(data)
     if application is not None and form.version.data != str(application.version):
-        refusals.append(stale_refusal())
+        refusals.append(rules.STALE_DRAFT)
     if refusals:
         if submit:
             # 提交 shows every problem at once, not only those that stop a draft.
@@ -128,7 +128,7 @@ def save(form, application, submit):
     except StaleDataError:
         db.session.rollback()
         stored = application and db.session.get(Application, application.id)
-        return show(ApplicationPage(form, stored, current_user, [stale_refusal()], consignee=page.consignee), 409)
+        return show(ApplicationPage(form, stored, current_user, [rules.STALE_DRAFT], consignee=page.consignee), 409)
     if submit and not upload_refusals:
         return submit_draft(page, application, data)
     db.session.commit()
@@ -155,23 +155,12 @@ def submit_draft(page, application, data):
     if refusals:
         db.session.commit()
         page.form.version.data = str(application.version)
-        return show(ApplicationPage(page.form, application, current_user, refusals + [draft_kept()],
+        return show(ApplicationPage(page.form, application, current_user, refusals + [rules.KEPT_AS_DRAFT],
                                     consignee=page.consignee), 400)
     application.move(rules.SUBMITTED, current_user)
     db.session.commit()
     flash(gettext("申报成功，预录入编号 %(number)s，请等待海关受理。", number=application.pre_entry_number), "success")
     return redirect_to(application)
-
-
-def stale_refusal():
-    return rules.Refusal(
-        text=rules.N_("该申请已在其他窗口或由其他操作员修改并保存，本次修改未保存。请先复制需要保留的内容，刷新页面后重新修改。"),
-        code="stale",
-    )
-
-
-def draft_kept():
-    return rules.Refusal(text=rules.N_("申请未申报，已暂存。请按提示修改后再次提交。"), code="submit.kept_as_draft")
 
 
 @bp.route("/<int:application_id>/delete", methods=["POST"])
@@ -302,7 +291,7 @@ def delete_file(form, application, attachment_id):
     if application is None or attachment not in application.supplements or not rules.can_edit(application.status):
         abort(404)  # R15: what was submitted stays as customs saw it
     if form.version.data != str(application.version):
-        return show(ApplicationPage(form, application, current_user, [stale_refusal()]), 409)
+        return show(ApplicationPage(form, application, current_user, [rules.STALE_DRAFT]), 409)
     db.session.delete(attachment)
     application.touch(clock.now())
     db.session.commit()
