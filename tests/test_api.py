@@ -7,23 +7,9 @@ from sqlalchemy import func, select
 import rules
 from extensions import db
 from models import ApiKey, IdempotentResponse, Notice
-from tests.test_apply import GENERAL_CONSIGNEE
+from tests.test_apply import VALID_FIELDS, VALID_GOODS
 
-DRAFT = {
-    # As tests/test_apply.py's form_data: Chongqing air import on Wednesday 2026-11-25 18:00 (now is Monday 10:00).
-    "consignee_code": GENERAL_CONSIGNEE,
-    "contact_name": "张三",
-    "contact_mobile": "13812345678",
-    "declaration_port": "8000",
-    "entry_port": "8000",
-    "transport_mode": "5",
-    "start_date": "2026-11-25",
-    "start_hour": "18",
-    "reason_category": "perishable",
-    "reason_text": "进口冰鲜三文鱼",
-    "direction": "I",
-    "goods": [{"name": "蜜枣", "hs_code": "2006001000"}],
-}
+DRAFT = {**VALID_FIELDS, "goods": VALID_GOODS}  # the screen tests' valid application, as JSON
 
 def create_key(client, auth, username="demo-general", name="ERP"):
     """Log in, create a key on the API密钥 page, read it from the page (shown once), log out."""

@@ -24,26 +24,28 @@ def small_pdf(pages=1):
     return out.getvalue()
 
 
+# A complete, valid application: Chongqing air import on Wednesday 2026-11-25 18:00 (now is Monday 10:00).
+VALID_FIELDS = {
+    "consignee_code": GENERAL_CONSIGNEE,
+    "contact_name": "张三",
+    "contact_mobile": "13812345678",
+    "declaration_port": "8000",
+    "entry_port": "8000",
+    "transport_mode": "5",
+    "start_date": "2026-11-25",
+    "start_hour": "18",
+    "reason_category": "perishable",
+    "reason_text": "进口冰鲜三文鱼",
+    "direction": "I",
+}
+VALID_GOODS = [{"name": "蜜枣", "hs_code": "2006001000"}]
+
+
 def form_data(client, path="/apply/new", **overrides):
-    """A complete, valid application: Chongqing air import on Wednesday 2026-11-25 18:00 (now is Monday 10:00)."""
-    data = {
-        "csrf_token": csrf_token(client, path),
-        "version": "",
-        "consignee_code": GENERAL_CONSIGNEE,
-        "contact_name": "张三",
-        "contact_mobile": "13812345678",
-        "declaration_port": "8000",
-        "entry_port": "8000",
-        "transport_mode": "5",
-        "start_date": "2026-11-25",
-        "start_hour": "18",
-        "reason_category": "perishable",
-        "reason_text": "进口冰鲜三文鱼",
-        "direction": "I",
-        "goods-0-name": "蜜枣",
-        "goods-0-hs_code": "2006001000",
-        "action": "save",
-    }
+    """VALID_FIELDS and VALID_GOODS as the application form posts them, with the page's CSRF token."""
+    data = {"csrf_token": csrf_token(client, path), "version": "", **VALID_FIELDS, "action": "save"}
+    for i, row in enumerate(VALID_GOODS):
+        data.update({f"goods-{i}-name": row["name"], f"goods-{i}-hs_code": row["hs_code"]})
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
