@@ -27,8 +27,11 @@ def register(app):
     app.config.setdefault("COMPRESS_MIMETYPES", ["text/html", "text/css", "application/javascript",
                                                  "text/javascript", "application/json", "text/csv"])
     app.config.setdefault("COMPRESS_MIN_SIZE", 1000)
-    # Brotli at 4 and gzip at 6 cost well under a millisecond for a page; more saves little on 20 KB.
-    app.config.setdefault("COMPRESS_BR_LEVEL", 4)
+    # Pages are made per request, so their compression is paid per request: Brotli at 1 takes a quarter of the
+    # CPU of its default 4 for about 15% more bytes (the 16 KB application page: 0.06 ms for 5.2 KB against 0.25 ms
+    # for 4.5 KB), and gzip at 1 (IE11; nginx's default level) half of level 6's. zstd keeps its default 3, as cheap.
+    app.config.setdefault("COMPRESS_BR_LEVEL", 1)
+    app.config.setdefault("COMPRESS_LEVEL", 1)
     compress.init_app(app)
 
     @app.url_defaults
