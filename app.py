@@ -36,6 +36,7 @@ def create_app(config=None):
     app.config["WTF_I18N_ENABLED"] = False
     if config:
         app.config.update(config)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", settings.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
 
     if app.config.get("PROXY_COUNT"):
         # Behind nginx: the client's address (login throttling) and scheme (Secure cookie, HSTS) from its headers.

@@ -66,5 +66,11 @@ def from_environment(instance_path):
         "LOGIN_LIMITS_PER_ADDRESS": [(50, 60), (300, 3600)],
         # How many proxies (nginx…) stand in front and set X-Forwarded-For/-Proto; 0 trusts no such header.
         "PROXY_COUNT": _number("PROXY_COUNT", 0),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }
+
+
+def engine_options(url):
+    """SQLAlchemy's engine options for the database at ``url``."""
+    # A server's connection can die under the pool (a restart, an idle timeout): test it before use. A SQLite
+    # file's cannot, and the test would cost every request a query.
+    return {} if url.startswith("sqlite") else {"pool_pre_ping": True}
