@@ -1,5 +1,8 @@
 """Extension objects, created once and bound to the app in create_app()."""
-from flask_babel import Babel
+from functools import cached_property
+
+from flask import g, has_app_context
+from flask_babel import Babel, Domain
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -19,4 +22,32 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = Babel()
+
+
+class PageDomain(Domain):
+    """Flask-Babel's message domain, finding the request's catalogue once rather than for each of a page's hundred
+    strings (every gettext, lazy label and template string asks for it: about a tenth of the application page)."""
+
+    def get_translations(self):
+        if not has_app_context():
+            return super().get_translations()
+        state = getattr(g, "_flask_babel", None)
+        kept = getattr(state, "page_translations", None)
+        # Kept while the locale object is the same one: refresh() and force_locale() replace it.
+        if kept is not None and kept[0] is self and kept[1] is not None and kept[1] is getattr(state, "babel_locale", None):
+            return kept[2]
+        translations = super().get_translations()
+        state = g._flask_babel  # made by the lookup above
+        state.page_translations = (self, getattr(state, "babel_locale", None), translations)
+        return translations
+
+
+class SiteBabel(Babel):
+    """Flask-Babel with PageDomain as its messages' domain."""
+
+    @cached_property
+    def domain_instance(self):
+        return PageDomain(domain=self.domain)
+
+
+babel = SiteBabel()

@@ -2,6 +2,7 @@
 import hmac
 import secrets
 import time
+from collections import namedtuple
 from datetime import datetime, timedelta
 
 from flask_login import UserMixin
@@ -616,11 +617,18 @@ def declaration_facts(numbers):
 
 def hs_lines(prefix):
     """The catalogue lines under an HS prefix (rules.hs_prefix), first rules.HS_PICKER_LINES of them."""
-    # A range, not LIKE: SQLite uses the primary key's index for it, and codes are digits, all below "~".
-    return db.session.execute(
-        select(HSCode.code, HSCode.name, HSCode.note).where(HSCode.code >= prefix, HSCode.code < prefix + "~")
-        .order_by(HSCode.code).limit(rules.HS_PICKER_LINES)
-    ).all()
+    # Plain named tuples: a template finds a Row's fields only after normal attribute lookup fails (its __getattr__),
+    # which took the picker's fifty lines twice as long to render.
+    return [HSLine(*row) for row in db.session.execute(_HS_LINES, {"low": prefix, "high": prefix + "~"})]
+
+
+HSLine = namedtuple("HSLine", "code name note")
+
+# A range, not LIKE: SQLite uses the primary key's index for it, and codes are digits, all below "~". Built once:
+# the picker answers keystrokes, and building the statement cost as much as running it.
+_HS_LINES = (select(HSCode.code, HSCode.name, HSCode.note)
+             .where(HSCode.code >= bindparam("low"), HSCode.code < bindparam("high"))
+             .order_by(HSCode.code).limit(rules.HS_PICKER_LINES))
 
 
 def submission_context(data, declarant_id, consignee):
