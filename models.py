@@ -6,10 +6,10 @@ from collections import namedtuple
 from datetime import datetime, timedelta
 
 from flask_login import UserMixin
-from sqlalchemy import Index, UniqueConstraint, and_, bindparam, case, delete, false, func, or_, select, true
+from sqlalchemy import Index, UniqueConstraint, and_, bindparam, case, delete, event, false, func, or_, select, true
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import deferred
+from sqlalchemy.orm import deferred, lazyload
 from sqlalchemy.orm.attributes import flag_modified
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -234,14 +234,18 @@ class Counter(db.Model):
     @classmethod
     def next(cls, name):
         """Take the next value of a sequence inside the current transaction, atomically on SQLite and PostgreSQL."""
+        return db.session.execute(cls.take(name, db.session.get_bind().dialect)).scalar_one()
+
+    @classmethod
+    def take(cls, name, dialect):
+        """The statement that increments sequence ``name`` and returns its new value, for ``dialect``."""
         # One statement that increments and returns (an UPDATE … RETURNING that also creates a new sequence):
         # a read then a write would let two requests take the same value, and SQLite ignores FOR UPDATE.
-        insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}[db.session.get_bind().dialect.name]
+        insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}[dialect.name]
         counter = cls.__table__
-        take = insert(counter).values(name=name, value=1).on_conflict_do_update(
+        return insert(counter).values(name=name, value=1).on_conflict_do_update(
             index_elements=[counter.c.name], set_={"value": counter.c.value + 1}
         ).returning(counter.c.value)
-        return db.session.execute(take).scalar_one()
 
 
 class Application(db.Model):
@@ -487,14 +491,36 @@ class Announcement(db.Model):
 
     @classmethod
     def live(cls, now, limit=20):
-        """The announcements shown now, pinned first, newest first."""
-        return db.session.execute(
-            select(cls).where(
-                cls.withdrawn_at.is_(None),
-                (cls.shown_from.is_(None)) | (cls.shown_from <= now),
-                (cls.shown_until.is_(None)) | (cls.shown_until > now),
-            ).order_by(cls.pinned.desc(), cls.published_on.desc(), cls.id.desc()).limit(limit)
-        ).scalars().all()
+        """The announcements shown now (as LiveAnnouncement), pinned first, newest first.
+
+        Every home page shows them and they seldom change: the ones not withdrawn are read once per version of the
+        reference data (every write of an announcement advances it, see _announcement_written), and which of them
+        are shown at ``now`` is decided here.
+        """
+        key = ("announcements", _generation())
+        kept = _reference_cache.get(key)
+        if kept is None:
+            rows = db.session.execute(select(*(getattr(cls, name) for name in LiveAnnouncement._fields)).where(
+                cls.withdrawn_at.is_(None)).order_by(cls.pinned.desc(), cls.published_on.desc(), cls.id.desc()))
+            kept = _reference_cache[key] = tuple(LiveAnnouncement(*row) for row in rows)
+        shown = [a for a in kept if (a.shown_from is None or a.shown_from <= now)
+                 and (a.shown_until is None or a.shown_until > now)]
+        return shown[:limit]
+
+
+# What the home page reads of a live announcement.
+LiveAnnouncement = namedtuple("LiveAnnouncement",
+                              "id title body publisher published_on port_code shown_from shown_until pinned")
+
+
+@event.listens_for(Announcement, "after_insert")
+@event.listens_for(Announcement, "after_update")
+@event.listens_for(Announcement, "after_delete")
+def _announcement_written(mapper, connection, target):
+    # Whoever writes one (an administrator, a command, a test), Announcement.live reads them again: the reference
+    # data's version advances in the same transaction (as bump_reference_data does).
+    connection.execute(Counter.take(REFERENCE_GENERATION, connection.dialect))
+    _generation_seen.pop(connection.engine.url, None)
 
 
 class SiteSetting(db.Model):
@@ -565,29 +591,43 @@ DECISION_STATUSES = (rules.ACCEPTED, rules.APPROVED, rules.RETURNED)
 
 def enterprise_agenda(enterprise_id, now):
     """An enterprise's day (home page, R25): upcoming appointments, what is due, drafts, customs' recent decisions."""
-    mine = (Application.declarant_id == enterprise_id) | (
-        (Application.consignee_id == enterprise_id) & Application.status.notin_(rules.DECLARANT_ONLY_STATUSES))
-    own = Application.declarant_id == enterprise_id
-    upcoming = select(Application).where(
-        mine, Application.status.in_((rules.SUBMITTED, rules.ACCEPTED, rules.APPROVED)),
-        Application.start >= now, Application.start < now + timedelta(days=UPCOMING_DAYS),
-    ).order_by(Application.start, Application.id)
-    feedback = select(Application).where(
-        own, Application.status == rules.APPROVED, Application.statement_at.is_(None), Application.start <= now,
-    ).order_by(Application.start, Application.id)
-    statements = select(Application).where(
-        own, Application.status == rules.CANCELLED, Application.approved_at.isnot(None),
-        Application.statement_at.is_(None),
-    ).order_by(Application.cancelled_at, Application.id)
-    drafts = select(Application).where(own, Application.status == rules.DRAFT).order_by(
-        Application.updated_at.desc(), Application.id.desc()).limit(20)
-    decisions = select(StatusChange, Application).join(Application, StatusChange.application_id == Application.id).where(
-        own, StatusChange.to_status.in_(DECISION_STATUSES), StatusChange.from_status != StatusChange.to_status,
-        StatusChange.at >= now - timedelta(days=RECENT_DECISION_DAYS),
-    ).order_by(StatusChange.at.desc(), StatusChange.id.desc()).limit(20)
-    scalars = lambda query: db.session.execute(query).scalars().all()  # noqa: E731
-    return {"upcoming": scalars(upcoming), "feedback": scalars(feedback), "statements": scalars(statements),
-            "drafts": scalars(drafts), "decisions": db.session.execute(decisions).all()}
+    facts = {"enterprise": enterprise_id, "now": now, "until": now + timedelta(days=UPCOMING_DAYS),
+             "since": now - timedelta(days=RECENT_DECISION_DAYS)}
+    scalars = lambda name: db.session.execute(_AGENDA[name], facts).scalars().all()  # noqa: E731
+    return {"upcoming": scalars("upcoming"), "feedback": scalars("feedback"), "statements": scalars("statements"),
+            "drafts": scalars("drafts"), "decisions": db.session.execute(_AGENDA["decisions"], facts).all()}
+
+
+def _agenda_statements():
+    enterprise, now = bindparam("enterprise"), bindparam("now")
+    mine = (Application.declarant_id == enterprise) | (
+        (Application.consignee_id == enterprise) & Application.status.notin_(rules.DECLARANT_ONLY_STATUSES))
+    own = Application.declarant_id == enterprise
+    return {
+        "upcoming": select(Application).where(
+            mine, Application.status.in_((rules.SUBMITTED, rules.ACCEPTED, rules.APPROVED)),
+            Application.start >= now, Application.start < bindparam("until"),
+        ).order_by(Application.start, Application.id),
+        "feedback": select(Application).where(
+            own, Application.status == rules.APPROVED, Application.statement_at.is_(None), Application.start <= now,
+        ).order_by(Application.start, Application.id),
+        "statements": select(Application).where(
+            own, Application.status == rules.CANCELLED, Application.approved_at.isnot(None),
+            Application.statement_at.is_(None),
+        ).order_by(Application.cancelled_at, Application.id),
+        "drafts": select(Application).where(own, Application.status == rules.DRAFT).order_by(
+            Application.updated_at.desc(), Application.id.desc()).limit(20),
+        # The page names no one behind a decision: the change's user is not joined in.
+        "decisions": select(StatusChange, Application).join(
+            Application, StatusChange.application_id == Application.id).where(
+            own, StatusChange.to_status.in_(DECISION_STATUSES), StatusChange.from_status != StatusChange.to_status,
+            StatusChange.at >= bindparam("since"),
+        ).order_by(StatusChange.at.desc(), StatusChange.id.desc()).limit(20).options(lazyload(StatusChange.user)),
+    }
+
+
+# Built once with parameters: building these five statements cost as much as running them, on every home page.
+_AGENDA = _agenda_statements()
 
 
 def known_hs_codes(codes):
