@@ -65,8 +65,13 @@ class Enterprise(db.Model):
         # Codes are 10 or 18 letters and digits; anything else is not asked for (a NUL would not even reach PostgreSQL).
         if len(code) not in (10, 18) or not (code.isascii() and code.isalnum()):
             return None
-        column = cls.uscc if len(code) == 18 else cls.customs_code
-        return db.session.execute(select(cls).where(column == code)).scalar_one_or_none()
+        # Statements built once: the application page and every submit look the consignee up.
+        statement = _ENTERPRISE_BY_USCC if len(code) == 18 else _ENTERPRISE_BY_CUSTOMS_CODE
+        return db.session.execute(statement, {"code": code}).scalar_one_or_none()
+
+
+_ENTERPRISE_BY_USCC = select(Enterprise).where(Enterprise.uscc == bindparam("code"))
+_ENTERPRISE_BY_CUSTOMS_CODE = select(Enterprise).where(Enterprise.customs_code == bindparam("code"))
 
 
 def new_session_token():
@@ -576,11 +581,18 @@ def _read_calendar(code):
 def has_unfed_back(enterprise_id, limit=5):
     """The applications (oldest first, at most ``limit``) of which the enterprise is declarant or consignee that
     are overdue for feedback (R6, R17): empty when none, so it reads as a truth value too."""
-    overdue = select(Application).where(
-        _status_condition(rules.CLEARED_NO_FEEDBACK, clock.now()),
-        (Application.declarant_id == enterprise_id) | (Application.consignee_id == enterprise_id),
-    ).order_by(Application.start, Application.id).limit(limit)
-    return db.session.execute(overdue).scalars().all()
+    statement = _UNFED_BACK.get(limit)
+    if statement is None:
+        # Built once per limit: every application page and submit asks, and building it cost more than running it.
+        statement = _UNFED_BACK[limit] = select(Application).where(
+            _overdue(bindparam("overdue_before")),
+            (Application.declarant_id == bindparam("enterprise")) | (Application.consignee_id == bindparam("enterprise")),
+        ).order_by(Application.start, Application.id).limit(limit)
+    return db.session.execute(statement, {"enterprise": enterprise_id,
+                                          "overdue_before": rules.overdue_before(clock.now())}).scalars().all()
+
+
+_UNFED_BACK = {}
 
 
 UPCOMING_DAYS = 14
@@ -781,13 +793,14 @@ class ApplicationSearch:
         self.count = select(func.count()).select_from(Application).where(*where)
 
 
+def _overdue(before):
+    """SQL for R17's 通关完成未反馈: approved, no statement sent, starting before ``before`` (rules.overdue_before)."""
+    return (Application.status == rules.APPROVED) & Application.statement_at.is_(None) & (Application.start < before)
+
+
 def _status_condition(status, now):
     """SQL for a status as shown now: R17's 通关完成未反馈 is computed, never stored."""
-    overdue = (
-        (Application.status == rules.APPROVED)
-        & Application.statement_at.is_(None)
-        & (Application.start < rules.overdue_before(now))
-    )
+    overdue = _overdue(rules.overdue_before(now))
     if status == rules.CLEARED_NO_FEEDBACK:
         return overdue
     if status == rules.APPROVED:
