@@ -3,6 +3,7 @@ import hmac
 import secrets
 import time
 from collections import namedtuple
+from functools import cache
 from datetime import datetime, timedelta
 
 from flask_login import UserMixin
@@ -244,13 +245,18 @@ class Counter(db.Model):
     @classmethod
     def take(cls, name, dialect):
         """The statement that increments sequence ``name`` and returns its new value, for ``dialect``."""
-        # One statement that increments and returns (an UPDATE … RETURNING that also creates a new sequence):
-        # a read then a write would let two requests take the same value, and SQLite ignores FOR UPDATE.
-        insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}[dialect.name]
-        counter = cls.__table__
-        return insert(counter).values(name=name, value=1).on_conflict_do_update(
-            index_elements=[counter.c.name], set_={"value": counter.c.value + 1}
-        ).returning(counter.c.value)
+        return _take(name, dialect.name)
+
+
+@cache  # one statement per sequence and kind of database, built once (every new application takes a number)
+def _take(name, dialect_name):
+    # One statement that increments and returns (an UPDATE … RETURNING that also creates a new sequence):
+    # a read then a write would let two requests take the same value, and SQLite ignores FOR UPDATE.
+    insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}[dialect_name]
+    counter = Counter.__table__
+    return insert(counter).values(name=name, value=1).on_conflict_do_update(
+        index_elements=[counter.c.name], set_={"value": counter.c.value + 1}
+    ).returning(counter.c.value)
 
 
 class Application(db.Model):
@@ -647,7 +653,11 @@ def known_hs_codes(codes):
     codes = {c for c in codes if rules.is_hs_code(c)}
     if not codes:
         return set()
-    return set(db.session.execute(select(HSCode.code).where(HSCode.code.in_(codes))).scalars())
+    return set(db.session.execute(_KNOWN_HS_CODES, {"codes": sorted(codes)}).scalars())
+
+
+# Built once (every submit checks its goods): the codes go in as one expanding parameter.
+_KNOWN_HS_CODES = select(HSCode.code).where(HSCode.code.in_(bindparam("codes", expanding=True)))
 
 
 def feedback_refusals(application, numbers):

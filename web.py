@@ -171,6 +171,20 @@ def security_headers(response):
     return response
 
 
+# Messages waiting for the next page (Flask's flash()) ride in the session cookie; a client that posts again and
+# again without showing a page (a script, a double-submitting user) would grow the cookie past the 4 KB a browser
+# keeps, losing the session, and make every request read and write all of them.
+FLASHES_KEPT = 10
+
+
+def bounded_flashes(response):
+    """Keep only the newest FLASHES_KEPT waiting messages."""
+    waiting = session.get("_flashes")
+    if waiting and len(waiting) > FLASHES_KEPT:
+        session["_flashes"] = waiting[-FLASHES_KEPT:]
+    return response
+
+
 def upload_limits(existing=0, limit=rules.MAX_ATTACHMENTS):
     """The data-* attributes with which static/js/upload-limits.js checks a file box before the form is sent."""
     return {
@@ -288,6 +302,7 @@ def register(app):
     # (_ resolves gettext, which calls the function above); this is the same newstyle gettext in one.
     app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"] = _template_gettext
     app.after_request(security_headers)
+    app.after_request(bounded_flashes)
 
     @app.errorhandler(403)
     def forbidden(error):

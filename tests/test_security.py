@@ -454,3 +454,15 @@ def test_on_postgresql_a_nul_byte_is_a_400_and_the_throttle_counts(pg_app, momen
     assert log_in(client, "demo-general").status_code == 429
     moment.advance(seconds=61)
     assert log_in(client, "demo-general").status_code == 303
+
+
+def test_messages_waiting_for_a_page_are_bounded_so_the_session_cookie_stays_small(general):
+    # A client that posts again and again without showing a page would otherwise grow the cookie past what a
+    # browser keeps (4 KB), and lose the session.
+    with general.session_transaction() as state:
+        state["_flashes"] = [("success", f"申报成功 {n}") for n in range(30)]
+    general.get("/static/css/site.css")
+    with general.session_transaction() as state:
+        assert [message for _, message in state["_flashes"]] == [f"申报成功 {n}" for n in range(20, 30)]
+    page = general.get("/").get_data(as_text=True)
+    assert "申报成功 29" in page and "申报成功 19" not in page
