@@ -22,7 +22,7 @@ from contextlib import contextmanager
 
 from flask import current_app, has_request_context, render_template, request
 from sqlalchemy import event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.wsgi import ClosingIterator
 
 from extensions import db
@@ -72,7 +72,13 @@ def _set_up_sqlite(engine, busy_timeout_ms):
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
+        statement = "BEGIN IMMEDIATE" if _may_write() else "BEGIN"
+        # Straight to the driver: every request begins a transaction, and SQLAlchemy's statement machinery cost
+        # more than SQLite's BEGIN. Its errors are wrapped as SQLAlchemy would (OperationalError: "busy" pages).
+        try:
+            connection.connection.driver_connection.execute(statement).close()
+        except sqlite3.Error as error:
+            raise DBAPIError.instance(statement, (), error, sqlite3.Error, dialect=connection.dialect) from error
 
 
 def _may_write():
