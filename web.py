@@ -374,10 +374,10 @@ def cached_csrf_token(signed):
 
 def register(app):
     """Bind error pages, template globals and the templates' gettext to the app."""
-    app.context_processor(_template_globals)
-    app.jinja_env.globals.update(TEMPLATE_GLOBALS)
-    app.jinja_env.globals["url_for"] = cached_url_for({})
-    app.jinja_env.globals["csrf_token"] = cached_csrf_token({})
+    csrf_token = cached_csrf_token({})
+    # Registered after Flask-WTF's context processor, whose csrf_token this one replaces.
+    app.context_processor(lambda: {**_template_globals(), "csrf_token": csrf_token})
+    app.jinja_env.globals.update(TEMPLATE_GLOBALS, url_for=cached_url_for({}), csrf_token=csrf_token)
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
