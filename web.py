@@ -10,6 +10,7 @@ from flask.templating import Environment
 from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
+from itsdangerous import BadData, URLSafeTimedSerializer
 from jinja2 import pass_eval_context
 from jinja2.runtime import Context
 from jinja2.utils import _PassArg
@@ -341,43 +342,64 @@ def cached_url_for(urls):
 SIGNED_TOKENS_KEPT = 10_000
 
 
-def cached_csrf_token(signed):
-    """Flask-WTF's csrf_token() for templates, signing each session's token once per process (kept in ``signed``).
+def cached_csrf_tokens(signed):
+    """Flask-WTF's CSRF token signed once per session and process (kept in ``signed``): (a before_request hook
+    that hands a known one to Flask-WTF, an after_request hook that keeps a new one).
 
     A token is signed with a timestamp, which only a time limit reads (WTF_CSRF_TIME_LIMIT; the site sets none):
     without one, the token signed at the session's first page is exactly as valid as a fresh one, and signing
-    (a key derivation, an HMAC, JSON, base64) cost more than the rest of the page's header.
+    (a key derivation, an HMAC, JSON, base64) cost more than the rest of a page's header. Flask-WTF takes the
+    request's token from g (generate_csrf), for forms and templates alike; validation is untouched.
     """
 
-    def csrf_token():
-        token = g.get("csrf_token")  # Flask-WTF keeps the request's signed token here
-        if token is not None:
-            return token
+    def key():
         config = current_app.config
         raw = session.get("csrf_token")
         if (raw is None or config.get("WTF_CSRF_TIME_LIMIT") is not None
                 or config.get("WTF_CSRF_FIELD_NAME", "csrf_token") != "csrf_token"):
-            return generate_csrf()
-        key = (config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, raw)
-        token = signed.get(key)
-        if token is None:
-            token = generate_csrf()
-            if len(signed) >= SIGNED_TOKENS_KEPT:
-                signed.clear()
-            signed[key] = token
-        else:
-            g.csrf_token = token
-        return token
+            return None
+        return config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, raw
 
-    return csrf_token
+    def known_token():
+        token = signed.get(key())
+        if token is not None:
+            g.csrf_token = token
+
+    def keep_token(response):
+        token = g.get("csrf_token")
+        if token is not None:
+            session_key = key()
+            # Kept only once checked to be the session's own (what the next request's form will be sent with).
+            if session_key is not None and signed.get(session_key) != token and _signs(token, *session_key):
+                if len(signed) >= SIGNED_TOKENS_KEPT:
+                    signed.clear()
+                signed[session_key] = token
+        return response
+
+    return known_token, keep_token
+
+
+def _signs(token, secret, raw):
+    try:
+        return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").loads(token) == raw
+    except BadData:
+        return False
+
+
+def template_csrf_token():
+    """csrf_token() for templates: the request's token, already in g on every page after a session's first."""
+    token = g.get("csrf_token")
+    return token if token is not None else generate_csrf()
 
 
 def register(app):
     """Bind error pages, template globals and the templates' gettext to the app."""
-    csrf_token = cached_csrf_token({})
+    known_csrf_token, keep_csrf_token = cached_csrf_tokens({})
+    app.before_request(known_csrf_token)
+    app.after_request(keep_csrf_token)
     # Registered after Flask-WTF's context processor, whose csrf_token this one replaces.
-    app.context_processor(lambda: {**_template_globals(), "csrf_token": csrf_token})
-    app.jinja_env.globals.update(TEMPLATE_GLOBALS, url_for=cached_url_for({}), csrf_token=csrf_token)
+    app.context_processor(lambda: {**_template_globals(), "csrf_token": template_csrf_token})
+    app.jinja_env.globals.update(TEMPLATE_GLOBALS, url_for=cached_url_for({}), csrf_token=template_csrf_token)
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),

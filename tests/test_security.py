@@ -466,3 +466,19 @@ def test_messages_waiting_for_a_page_are_bounded_so_the_session_cookie_stays_sma
         assert [message for _, message in state["_flashes"]] == [f"申报成功 {n}" for n in range(20, 30)]
     page = general.get("/").get_data(as_text=True)
     assert "申报成功 29" in page and "申报成功 19" not in page
+
+
+def test_a_session_keeps_one_csrf_token_and_a_new_session_gets_another(client):
+    # The signed token is kept per session (web.cached_csrf_tokens): the same on every page, valid for a post,
+    # and never handed to the next session after logout and login.
+    log_in(client, "demo-general")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text(client.get("/"))).group(1)
+    for path in ("/query", "/apply/new", "/"):
+        assert re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text(client.get(path))).group(1) == token
+    assert client.post("/lang", data={"lang": "zh_CN", "next": "/", "csrf_token": token}).status_code == 303
+    client.post("/logout", data={"csrf_token": token})
+    log_in(client, "demo-general")
+    again = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text(client.get("/"))).group(1)
+    assert again != token
+    assert client.post("/lang", data={"lang": "zh_CN", "next": "/", "csrf_token": token}).status_code == 400
+    assert client.post("/lang", data={"lang": "zh_CN", "next": "/", "csrf_token": again}).status_code == 303
