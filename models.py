@@ -720,6 +720,9 @@ class ReferenceData:
         self.mode_codes = frozenset(code for code, _ in modes)
         # (table, code) -> English name, for those that have one.
         self.english_names = english_names or {}
+        # The ports as records a template reads like Port rows (code, name, name_en), for lists of every port.
+        self.port_records = tuple(PortRecord(code, name, self.english_names.get(("port", code), ""))
+                                  for code, name in ports)
 
     def named(self, english):
         """(ports, modes) as (code, name) pairs in the page's language: English names where a port or mode has one."""
@@ -729,6 +732,7 @@ class ReferenceData:
                      for table, rows in (("port", self.ports), ("mode", self.modes)))
 
 
+PortRecord = namedtuple("PortRecord", "code name name_en")
 _reference_cache = {}
 _calendar_cache = {}
 _cached_generation = [None]

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 import clock
 import rules
 from extensions import db
-from models import CalendarYear, Port, Timetable, WorkingDay
+from models import CalendarYear, Port, Timetable, WorkingDay, reference_data
 from web import errors_by_field, parse_dates, render_page
 
 bp = Blueprint("port_hours", __name__)
@@ -43,7 +43,7 @@ def index():
         if values["port_code"]:
             query = query.where(WorkingDay.port_code == values["port_code"])
         rows = db.session.execute(query).all()
-    ports = db.session.execute(select(Port).order_by(Port.code)).scalars().all()
+    ports = reference_data().port_records  # cached per process: every visit lists every port
     return render_page(
         "port_hours/index.html",
         ("port-hours-page",),
