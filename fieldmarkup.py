@@ -6,6 +6,8 @@ application page that was most of the page's cost (a select of 24 hours took 0.4
 WTForms would (sorted, boolean attributes bare, values escaped), and hands any other widget back to WTForms.
 tests/test_foundation.py compares both renderings field by field.
 """
+from functools import lru_cache
+
 from markupsafe import Markup, escape
 from wtforms.fields.core import Label
 from wtforms.meta import DefaultMeta
@@ -21,13 +23,26 @@ def _key(key):
 
 def attributes(attrs):
     """``wtforms.widgets.html_params`` for a dict: sorted, True bare, False left out, values escaped."""
+    # A page's fields carry the same attributes on every request (ids, names, htmx wiring): each set is written
+    # once per process. The type is part of the key: True and 1 are equal but not the same attribute.
+    items = tuple((key, type(value), value) for key, value in sorted(attrs.items()))
+    try:
+        return _attributes(items)
+    except TypeError:  # an unhashable value
+        return _write_attributes(items)
+
+
+def _write_attributes(items):
     parts = []
-    for key, value in sorted(attrs.items()):
+    for key, _, value in items:
         if value is True:
             parts.append(_key(key))
         elif value is not False:
             parts.append(f'{_key(key)}="{escape(value)}"')
     return " ".join(parts)
+
+
+_attributes = lru_cache(maxsize=4096)(_write_attributes)
 
 
 def _with_flags(widget, field, attrs):
@@ -80,12 +95,22 @@ def _select(widget, field, attrs):
     html = [f"<select {attributes(_with_flags(widget, field, attrs))}>"]
     coerce, data = field.coerce, field.data
     for value, label in field.choices:
-        selected = "selected " if coerce(value) == data else ""
+        selected = coerce(value) == data
         if isinstance(value, bool):
             value = str(value)
-        html.append(f'<option {selected}value="{escape(value)}">{escape(label or value)}</option>')
+        label = label or value
+        if type(value) is str and type(label) is str:
+            html.append(_option(value, label, selected))
+        else:
+            html.append(f'<option {"selected " if selected else ""}value="{escape(value)}">{escape(label)}</option>')
     html.append("</select>")
     return Markup("".join(html))
+
+
+@lru_cache(maxsize=4096)
+def _option(value, label, selected):
+    # The same ports, modes and hours on every page: each option's markup is made once per process.
+    return f'<option {"selected " if selected else ""}value="{escape(value)}">{escape(label)}</option>'
 
 
 _RENDERERS = {TextInput: _input, HiddenInput: _input, RadioInput: _radio, FileInput: _file, TextArea: _textarea}
