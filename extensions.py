@@ -1,7 +1,7 @@
 """Extension objects, created once and bound to the app in create_app()."""
 from functools import cached_property
 
-from flask import g, has_app_context
+from flask.globals import _cv_app
 from flask_babel import Babel, Domain
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -29,15 +29,16 @@ class PageDomain(Domain):
     strings (every gettext, lazy label and template string asks for it: about a tenth of the application page)."""
 
     def get_translations(self):
-        if not has_app_context():
+        context = _cv_app.get(None)  # the app context itself, not through the g proxy (a hundred calls a page)
+        if context is None:
             return super().get_translations()
-        state = getattr(g, "_flask_babel", None)
+        state = getattr(context.g, "_flask_babel", None)
         kept = getattr(state, "page_translations", None)
         # Kept while the locale object is the same one: refresh() and force_locale() replace it.
         if kept is not None and kept[0] is self and kept[1] is not None and kept[1] is getattr(state, "babel_locale", None):
             return kept[2]
         translations = super().get_translations()
-        state = g._flask_babel  # made by the lookup above
+        state = context.g._flask_babel  # made by the lookup above
         state.page_translations = (self, getattr(state, "babel_locale", None), translations)
         return translations
 
