@@ -8,10 +8,27 @@ tests/test_foundation.py compares both renderings field by field.
 """
 from functools import lru_cache
 
+import flask_babel
+from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 from wtforms.fields.core import Label
 from wtforms.meta import DefaultMeta
 from wtforms.widgets import FileInput, HiddenInput, RadioInput, Select, TextArea, TextInput
+
+from extensions import babel
+
+
+def _plain(value):
+    """A lazy label or placeholder as the Markup it renders to (a LazyString renders unescaped), else the value.
+
+    Flask-Babel's lazy strings translate on every use, through its context lookups, and a field's label was used
+    two or three times per rendering: made once here, straight from the request's catalogue (extensions.PageDomain).
+    """
+    if type(value) is not LazyString:
+        return value
+    if value._func is flask_babel.gettext and len(value._args) == 1 and not value._kwargs:  # made by lazy_gettext
+        return Markup(babel.domain_instance.get_translations().ugettext(value._args[0]))
+    return Markup(str(value))
 
 
 def _key(key):
@@ -25,7 +42,7 @@ def attributes(attrs):
     """``wtforms.widgets.html_params`` for a dict: sorted, True bare, False left out, values escaped."""
     # A page's fields carry the same attributes on every request (ids, names, htmx wiring): each set is written
     # once per process. The type is part of the key: True and 1 are equal but not the same attribute.
-    items = tuple((key, type(value), value) for key, value in sorted(attrs.items()))
+    items = tuple((key, type(value), value) for key, value in sorted((k, _plain(v)) for k, v in attrs.items()))
     try:
         return _attributes(items)
     except TypeError:  # an unhashable value
@@ -98,9 +115,9 @@ def _select(widget, field, attrs):
         selected = coerce(value) == data
         if isinstance(value, bool):
             value = str(value)
-        label = label or value
-        if type(value) is str and type(label) is str:
-            html.append(_option(value, label, selected))
+        label = _plain(label) or value
+        if type(value) is str and type(label) in (str, Markup):
+            html.append(_option(value, type(label), label, selected))
         else:
             html.append(f'<option {"selected " if selected else ""}value="{escape(value)}">{escape(label)}</option>')
     html.append("</select>")
@@ -108,8 +125,9 @@ def _select(widget, field, attrs):
 
 
 @lru_cache(maxsize=4096)
-def _option(value, label, selected):
-    # The same ports, modes and hours on every page: each option's markup is made once per process.
+def _option(value, label_type, label, selected):
+    # The same ports, modes and hours on every page: each option's markup is made once per process (the label's
+    # type is part of the key: a Markup label is not escaped again, a str one is).
     return f'<option {"selected " if selected else ""}value="{escape(value)}">{escape(label)}</option>'
 
 
@@ -121,7 +139,7 @@ class FastLabel(Label):
 
     def __call__(self, text=None, **kwargs):
         if text is None and not kwargs and isinstance(self.field_id, str):
-            return Markup(f'<label for="{escape(self.field_id)}">{escape(self.text)}</label>')
+            return Markup(f'<label for="{escape(self.field_id)}">{escape(_plain(self.text))}</label>')
         return super().__call__(text, **kwargs)
 
 
