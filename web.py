@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, render_template, request, send_file, session, url_for
 from flask.templating import Environment
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -111,6 +111,12 @@ def parse_dates(values, names):
             refusals += rules.check_date_in_range(dates[name], name)
             dates[name] = None
     return dates, refusals
+
+
+def gettext(string, **variables):
+    """Flask-Babel's gettext, with the same result, straight from the request's catalogue (extensions.PageDomain)."""
+    translated = _translations().ugettext(string)
+    return translated % variables if variables else translated
 
 
 def say(message):
