@@ -106,6 +106,32 @@ def test_reference_data_is_read_again_after_a_change(app):
         assert dict(reference_data().ports)["8000"] == "渝关（改）"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_app(request):
+    return request.getfixturevalue("app" if request.param == "sqlite" else "pg_app")
+
+
+def test_live_announcements_are_cached_yet_any_change_shows_at_once(any_app):
+    """Announcement.live reads the table once per reference-data version; writing an announcement advances it."""
+    from datetime import timedelta
+
+    import clock
+    from models import Announcement
+
+    with any_app.app_context():
+        now = clock.now()
+        shown = [a.title for a in Announcement.live(now)]
+        later = Announcement(title="明日公告", body="", publisher="海关", published_on=now.date(),
+                             shown_from=now + timedelta(days=1))
+        db.session.add(later)
+        db.session.commit()
+        assert [a.title for a in Announcement.live(now)] == shown  # scheduled: not yet shown
+        assert "明日公告" in [a.title for a in Announcement.live(now + timedelta(days=2))]
+        later.withdrawn_at = now
+        db.session.commit()
+        assert "明日公告" not in [a.title for a in Announcement.live(now + timedelta(days=2))]
+
+
 def test_submit_gathers_its_facts_and_submits(general, app):
     response = general.post("/apply/new", data=form_data(general, action="submit"))
     assert response.status_code == 303
