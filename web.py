@@ -6,6 +6,7 @@ from io import BytesIO
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, render_template, request, send_file, session, url_for
+from flask.globals import _cv_request
 from flask.templating import Environment
 from flask_babel import get_locale
 from flask_login import current_user, login_required
@@ -168,13 +169,18 @@ DOWNLOAD_POLICY = "default-src 'none'; sandbox"
 def security_headers(response):
     """Headers every response carries: what may run and frame it, no sniffing, no referrer off site."""
     headers = response.headers
-    download = (headers.get("Content-Disposition") or "").startswith("attachment")
-    headers.setdefault("Content-Security-Policy", DOWNLOAD_POLICY if download else CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Frame-Options", "DENY")
+    # The names already set, read once: werkzeug answers each lookup of an absent header by raising and catching.
+    present = {name.lower(): value for name, value in headers.items()}
+    download = present.get("content-disposition", "").startswith("attachment")
+    policy = DOWNLOAD_POLICY if download else CONTENT_SECURITY_POLICY
+    for name, value in (("Content-Security-Policy", policy), ("X-Frame-Options", "DENY")):
+        if name.lower() not in present:
+            headers.add(name, value)
     headers["X-Content-Type-Options"] = "nosniff"
-    headers.setdefault("Referrer-Policy", "same-origin")
-    if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if "referrer-policy" not in present:
+        headers.add("Referrer-Policy", "same-origin")
+    if request.is_secure and "strict-transport-security" not in present:
+        headers.add("Strict-Transport-Security", "max-age=31536000")
     # A logged-in page must not stay in a shared browser's cache, or the next person's Back button shows it.
     if "_user_id" in session and request.endpoint != "static":
         headers["Cache-Control"] = "no-store"
@@ -322,15 +328,15 @@ def cached_url_for(urls):
 
     def template_url_for(endpoint, **values):
         # A URL is a function of the endpoint, its values and where the site is mounted, and so are the url_defaults
-        # (assets' static versions). Relative endpoints, options (_external, _anchor…) and unhashable values are
+        # (assets' static versions). The request is read from its context, not through the request proxy. Relative endpoints, options (_external, _anchor…) and unhashable values are
         # built each time.
         if endpoint[:1] == "." or any(key[:1] == "_" for key in values):
             return url_for(endpoint, **values)
         if not values:
-            key = (request.root_path, endpoint)
+            key = (_cv_request.get().request.root_path, endpoint)
         else:
             # The type too: 1 and True are equal keys but not the same URL.
-            key = (request.root_path, endpoint, *((name, type(value), value) for name, value in sorted(values.items())))
+            key = (_cv_request.get().request.root_path, endpoint, *((name, type(value), value) for name, value in sorted(values.items())))
         try:
             url = urls.get(key)
         except TypeError:
