@@ -5,7 +5,7 @@ import time
 from datetime import datetime, timedelta
 
 from flask_login import UserMixin
-from sqlalchemy import Index, UniqueConstraint, and_, case, delete, false, func, or_, select, true
+from sqlalchemy import Index, UniqueConstraint, and_, case, delete, false, func, literal_column, or_, select, text, true, union
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import deferred
@@ -238,6 +238,12 @@ class Counter(db.Model):
         return db.session.execute(take).scalar_one()
 
 
+# The conditions of the review queue's partial indexes, written as the queries write them (a query uses a partial
+# index only when its WHERE says the same, with the values in the SQL rather than bound).
+FEEDBACK_DUE = "status = 'approved' AND statement_at IS NULL"
+STATEMENT_UNREAD = "statement_at IS NOT NULL AND statement_read_at IS NULL"
+
+
 class Application(db.Model):
     """A 预约通关 application, from draft (暂存) to cleared (通关完成)."""
 
@@ -303,6 +309,21 @@ class Application(db.Model):
         # The review queue and R24's hour counts look up one port's applications, by status and start.
         Index("ix_application_declaration_port_status_start", "declaration_port", "status", "start"),
         Index("ix_application_entry_port_status_start", "entry_port", "status", "start"),
+        # The review queue at a million applications: each kind of page reads one index in order and filters the
+        # ports from it (an officer's ports hold most applications), and what the opening view and overdue lists
+        # look for sits in small partial indexes. ReviewQueue names the index of each search.
+        Index("ix_application_status_submitted", "status", "submitted_at", "declaration_port", "entry_port"),
+        Index("ix_application_status_start", "status", "start", "declaration_port", "entry_port"),
+        Index("ix_application_submitted_ports", "submitted_at", "declaration_port", "entry_port", "status"),
+        Index("ix_application_start_ports", "start", "status", "declaration_port", "entry_port", "submitted_at"),
+        Index("ix_application_feedback_due", "start", "declaration_port", "entry_port",
+              sqlite_where=text(FEEDBACK_DUE), postgresql_where=text(FEEDBACK_DUE)),
+        Index("ix_application_statement_unread", "statement_at", "declaration_port", "entry_port",
+              sqlite_where=text(STATEMENT_UNREAD), postgresql_where=text(STATEMENT_UNREAD)),
+        Index("ix_application_cancelled_at", "cancelled_at", "declaration_port", "entry_port",
+              sqlite_where=text("cancelled_at IS NOT NULL"), postgresql_where=text("cancelled_at IS NOT NULL")),
+        Index("ix_application_paper", "submitted_at", "declaration_port", "entry_port",
+              sqlite_where=text("paper = 1"), postgresql_where=text("paper")),
     )
 
     # The form's plain fields, stored as typed (rules.ApplicationInput has the same names).
@@ -730,8 +751,9 @@ class ApplicationSearch:
 
 def _status_condition(status, now):
     """SQL for a status as shown now: R17's 通关完成未反馈 is computed, never stored."""
+    # The status as a literal, so that ix_application_feedback_due serves it (FEEDBACK_DUE).
     overdue = (
-        (Application.status == rules.APPROVED)
+        (Application.status == literal_column(f"'{rules.APPROVED}'"))
         & Application.statement_at.is_(None)
         & (Application.start < rules.overdue_before(now))
     )
@@ -798,6 +820,20 @@ def audit(user, action, target_type="", target_id="", before=None, after=None, p
     db.session.add(AuditEntry(at=clock.now(), user_id=user.id if user else None, action=action,
                               target_type=target_type, target_id=str(target_id), port_code=port_code,
                               before=as_text(before), after=as_text(after)))
+
+
+class StatusCount(db.Model):
+    """How many applications (drafts aside) each pair of ports holds in each stored status, online and on paper.
+
+    Kept by database triggers (migration cust0002) in the transaction of every insert, status change and delete,
+    whichever code or tool makes it, so the review queue counts a port's million applications from a few rows.
+    """
+
+    declaration_port = db.Column(db.String(4), primary_key=True)
+    entry_port = db.Column(db.String(4), primary_key=True)
+    status = db.Column(db.String(24), primary_key=True)
+    paper = db.Column(db.Boolean, primary_key=True)
+    n = db.Column(db.BigInteger, nullable=False, default=0)
 
 
 class PortCapacity(db.Model):
@@ -880,16 +916,18 @@ def officer_ports_condition(ports):
                 or_(Application.declaration_port.in_(ports), Application.entry_port.in_(ports)))
 
 
-def needs_action_condition(now):
-    """What an officer has to act on now: 申报 to accept, 已受理 to decide, statements to read, tonight's
-    approved appointments, cancellations of the last day."""
+def needs_action_conditions(now):
+    """What an officer has to act on now, each with the index that finds it: 申报 to accept, 已受理 to decide,
+    statements to read, tonight's approved appointments, cancellations of the last day."""
     today = datetime.combine(now.date(), datetime.min.time())
-    return or_(
-        Application.status.in_((rules.SUBMITTED, rules.ACCEPTED)),
-        Application.statement_at.isnot(None) & Application.statement_read_at.is_(None),
-        (Application.status == rules.APPROVED) & (Application.start >= today)
-        & (Application.start < today + timedelta(days=1, hours=12)),
-        (Application.status == rules.CANCELLED) & (Application.cancelled_at >= now - RECENT_CANCELLATIONS),
+    return (
+        (Application.status.in_((rules.SUBMITTED, rules.ACCEPTED)), "ix_application_status_submitted"),
+        (Application.statement_at.isnot(None) & Application.statement_read_at.is_(None),
+         "ix_application_statement_unread"),
+        ((Application.status == rules.APPROVED) & (Application.start >= today)
+         & (Application.start < today + timedelta(days=1, hours=12)), "ix_application_status_start"),
+        ((Application.status == rules.CANCELLED) & (Application.cancelled_at >= now - RECENT_CANCELLATIONS),
+         "ix_application_cancelled_at"),
     )
 
 
@@ -900,36 +938,105 @@ def _party_ids(typed):
                                            Enterprise.customs_code == typed.upper(), Enterprise.uscc == typed.upper()))
 
 
-def review_search(ports, filters, dates, now):
-    """The queue's select statements: (rows sorted as asked, the count, the count by status as shown)."""
-    where = [officer_ports_condition(ports)]
-    if filters.get("port") in ports:
-        where = [officer_ports_condition([filters["port"]])]
-    if dates.get("appointment_from"):
-        where.append(Application.start >= dates["appointment_from"])
-    if dates.get("appointment_to"):
-        where.append(Application.start < dates["appointment_to"] + timedelta(days=1))
-    if filters.get("party"):
-        parties = _party_ids(filters["party"])
-        where.append(or_(Application.declarant_id.in_(parties), Application.consignee_id.in_(parties)))
-    if filters.get("pre_entry_number"):
-        where.append(Application.pre_entry_number == filters["pre_entry_number"].strip().upper())
-    if filters.get("channel") in ("paper", "online"):
-        where.append(Application.paper.is_(filters["channel"] == "paper"))
-    if filters.get("overdue"):
-        where.append(_status_condition(rules.CLEARED_NO_FEEDBACK, now))
-    if filters.get("statement"):
-        where.append(Application.statement_at.isnot(None) & Application.statement_read_at.is_(None))
-    shown = case((_status_condition(rules.CLEARED_NO_FEEDBACK, now), rules.CLEARED_NO_FEEDBACK),
-                 else_=Application.status)
-    by_status = select(shown, func.count()).select_from(Application).where(*where).group_by(shown)
-    status = filters.get("status")
-    if status == QUEUE_ACTION:
-        where.append(needs_action_condition(now))
-    elif status in rules.STATUS_LABELS:
-        where.append(_status_condition(status, now))
-    rows = select(Application).where(*where).order_by(*QUEUE_SORTS.get(filters.get("sort"), QUEUE_SORTS["submitted"]))
-    return rows, select(func.count()).select_from(Application).where(*where), by_status
+# SQLite's planner weighs neither ORDER BY … LIMIT against the share of the table an officer's ports hold, nor a
+# partial index behind an OR: each kind of search names its index there (PostgreSQL plans by its statistics).
+PLANNER = "planner"
+PAGE_INDEXES = {
+    (True, "submitted"): "ix_application_status_submitted", (True, "start"): "ix_application_status_start",
+    (False, "submitted"): "ix_application_submitted_ports", (False, "start"): "ix_application_start_ports",
+}
+
+
+def _indexed(statement, index):
+    return statement if index in (None, PLANNER) else statement.with_hint(Application, f"INDEXED BY {index}", "sqlite")
+
+
+class ReviewQueue:
+    """The officer's queue as filtered: a page of rows sorted as asked, the number found, the counts by status."""
+
+    def __init__(self, ports, filters, dates, now):
+        if filters.get("port") in ports:
+            ports = [filters["port"]]
+        self.ports, self.now, self.status = ports, now, filters.get("status")
+        self.sort = filters.get("sort") if filters.get("sort") in QUEUE_SORTS else "submitted"
+        self.paper = {"paper": True, "online": False}.get(filters.get("channel"))
+        # What narrows the search beyond ports, status and channel (without it the counts come from StatusCount),
+        # and the index that answers it: the narrowest condition given names it, so they come widest first.
+        self.narrowing, self.index = [], None
+        if dates.get("appointment_from"):
+            self._narrow(Application.start >= dates["appointment_from"], "ix_application_start_ports")
+        if dates.get("appointment_to"):
+            self._narrow(Application.start < dates["appointment_to"] + timedelta(days=1), "ix_application_start_ports")
+        if filters.get("overdue"):
+            self._narrow(_status_condition(rules.CLEARED_NO_FEEDBACK, now), "ix_application_feedback_due")
+        if filters.get("party"):
+            parties = _party_ids(filters["party"])
+            # Its applications as declarant and as consignee, each from its own index, then read by id.
+            self._narrow(Application.id.in_(union(select(Application.id).where(Application.declarant_id.in_(parties)),
+                                                  select(Application.id).where(Application.consignee_id.in_(parties)))),
+                         PLANNER)
+        if filters.get("statement"):
+            self._narrow(Application.statement_at.isnot(None) & Application.statement_read_at.is_(None),
+                         "ix_application_statement_unread")
+        if filters.get("pre_entry_number"):
+            self._narrow(Application.pre_entry_number == filters["pre_entry_number"].strip().upper(), PLANNER)
+        self._counts = None
+
+    def _narrow(self, condition, index):
+        self.narrowing.append(condition)
+        self.index = index
+
+    def _where(self, *conditions):
+        channel = () if self.paper is None else (Application.paper if self.paper else ~Application.paper,)
+        return and_(officer_ports_condition(self.ports), *channel, *self.narrowing, *conditions)
+
+    def _action_ids(self):
+        # One indexed lookup per kind of action, joined: an OR of them would read every application of the ports.
+        return union(*(_indexed(select(Application.id).where(self._where(condition)), self.index or index)
+                       for condition, index in needs_action_conditions(self.now))).subquery()
+
+    def page(self, number, size):
+        """The applications of one page, sorted."""
+        if self.status == QUEUE_ACTION:
+            rows = select(Application).where(Application.id.in_(select(self._action_ids().c.id)))
+        else:
+            stored = self.status in rules.STATUS_LABELS
+            index = self.index or ("ix_application_paper" if self.paper else
+                                   "ix_application_feedback_due" if self.status == rules.CLEARED_NO_FEEDBACK else
+                                   PAGE_INDEXES[stored, self.sort])
+            rows = _indexed(select(Application).where(
+                self._where(_status_condition(self.status, self.now)) if stored else self._where()), index)
+        rows = rows.order_by(*QUEUE_SORTS[self.sort]).limit(size).offset((number - 1) * size)
+        return db.session.execute(rows).scalars().all()
+
+    def counts(self):
+        """How many applications the filters find in each status as shown (R17's 通关完成未反馈 apart)."""
+        if self._counts is None:
+            if self.narrowing:
+                stored = _indexed(select(Application.status, func.count()).where(self._where())
+                                  .group_by(Application.status), self.index)
+            else:
+                counted = or_(StatusCount.declaration_port.in_(self.ports), StatusCount.entry_port.in_(self.ports))
+                channel = () if self.paper is None else (StatusCount.paper.is_(self.paper),)
+                stored = (select(StatusCount.status, func.sum(StatusCount.n)).where(counted, *channel)
+                          .group_by(StatusCount.status))
+            counts = {status: int(number) for status, number in db.session.execute(stored).all()}
+            # Overdue feedback is a matter of the clock, never stored: counted apart and taken from 预约成功.
+            overdue = db.session.execute(_indexed(select(func.count()).select_from(Application).where(
+                self._where(_status_condition(rules.CLEARED_NO_FEEDBACK, self.now))),
+                PLANNER if self.index == PLANNER else "ix_application_feedback_due")).scalar()
+            counts[rules.APPROVED] = counts.get(rules.APPROVED, 0) - overdue
+            counts[rules.CLEARED_NO_FEEDBACK] = overdue
+            self._counts = {status: number for status, number in counts.items() if number}
+        return self._counts
+
+    def total(self):
+        """How many applications the whole search finds (every page)."""
+        if self.status == QUEUE_ACTION:
+            return db.session.execute(select(func.count()).select_from(self._action_ids())).scalar()
+        if self.status in rules.STATUS_LABELS:
+            return self.counts().get(self.status, 0)
+        return sum(self.counts().values())
 
 
 def obligations(ports, now):
