@@ -179,6 +179,12 @@ def browser_login(page, username, password=PASSWORD):
     page.get_by_role("button", name="登 录").click()
 
 
+def switch_to_english(page):
+    """Press the header's English switch; the choice is kept in the session (and survives a login)."""
+    page.get_by_role("button", name="English").click()
+    page.wait_for_selector("html[lang=en]")
+
+
 # PostgreSQL: a throwaway cluster from Debian's binaries, unless DATABASE_URL names one.
 
 
