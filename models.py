@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import Index, UniqueConstraint, and_, case, delete, false, func, literal_column, or_, select, text, true, union
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import deferred
+from sqlalchemy.orm import deferred, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -312,11 +312,11 @@ class Application(db.Model):
         # The review queue at a million applications: each kind of page reads one index in order and filters the
         # ports from it (an officer's ports hold most applications), and what the opening view and overdue lists
         # look for sits in small partial indexes. ReviewQueue names the index of each search.
-        Index("ix_application_status_submitted", "status", "submitted_at", "declaration_port", "entry_port"),
+        Index("ix_application_status_submitted", "status", "submitted_at", "declaration_port", "entry_port", "start"),
         Index("ix_application_status_start", "status", "start", "declaration_port", "entry_port"),
         Index("ix_application_submitted_ports", "submitted_at", "declaration_port", "entry_port", "status"),
         Index("ix_application_start_ports", "start", "status", "declaration_port", "entry_port", "submitted_at"),
-        Index("ix_application_feedback_due", "start", "declaration_port", "entry_port",
+        Index("ix_application_feedback_due", "start", "declaration_port", "entry_port", "submitted_at", "paper",
               sqlite_where=text(FEEDBACK_DUE), postgresql_where=text(FEEDBACK_DUE)),
         Index("ix_application_statement_unread", "statement_at", "declaration_port", "entry_port",
               sqlite_where=text(STATEMENT_UNREAD), postgresql_where=text(STATEMENT_UNREAD)),
@@ -960,6 +960,7 @@ class ReviewQueue:
         self.ports, self.now, self.status = ports, now, filters.get("status")
         self.sort = filters.get("sort") if filters.get("sort") in QUEUE_SORTS else "submitted"
         self.paper = {"paper": True, "online": False}.get(filters.get("channel"))
+        self.overdue_only = bool(filters.get("overdue"))
         # What narrows the search beyond ports, status and channel (without it the counts come from StatusCount),
         # and the index that answers it: the narrowest condition given names it, so they come widest first.
         self.narrowing, self.index = [], None
@@ -980,7 +981,7 @@ class ReviewQueue:
                          "ix_application_statement_unread")
         if filters.get("pre_entry_number"):
             self._narrow(Application.pre_entry_number == filters["pre_entry_number"].strip().upper(), PLANNER)
-        self._counts = None
+        self._counts = self._action = None
 
     def _narrow(self, condition, index):
         self.narrowing.append(condition)
@@ -991,27 +992,44 @@ class ReviewQueue:
         return and_(officer_ports_condition(self.ports), *channel, *self.narrowing, *conditions)
 
     def _action_ids(self):
-        # One indexed lookup per kind of action, joined: an OR of them would read every application of the ports.
-        return union(*(_indexed(select(Application.id).where(self._where(condition)), self.index or index)
-                       for condition, index in needs_action_conditions(self.now))).subquery()
+        """The ids of the opening view (what needs action now), sorted; taken once, a few thousand at most."""
+        if self._action is None:
+            # One indexed lookup per kind of action, joined: an OR of them would read every application of the
+            # ports. Each lookup carries its sort keys, so the sort reads no application.
+            found = union(*(_indexed(select(Application.id, Application.submitted_at, Application.start)
+                                     .where(self._where(condition)), self.index or index)
+                            for condition, index in needs_action_conditions(self.now))).subquery()
+            order = {"submitted": found.c.submitted_at, "start": found.c.start}[self.sort]
+            self._action = db.session.execute(select(found.c.id).order_by(order, found.c.id)).scalars().all()
+        return self._action
 
     def page(self, number, size):
         """The applications of one page, sorted."""
+        first = (number - 1) * size
         if self.status == QUEUE_ACTION:
-            rows = select(Application).where(Application.id.in_(select(self._action_ids().c.id)))
+            rows = select(Application).where(Application.id.in_(self._action_ids()[first:first + size]))
         else:
             stored = self.status in rules.STATUS_LABELS
             index = self.index or ("ix_application_paper" if self.paper else
                                    "ix_application_feedback_due" if self.status == rules.CLEARED_NO_FEEDBACK else
                                    PAGE_INDEXES[stored, self.sort])
             rows = _indexed(select(Application).where(
-                self._where(_status_condition(self.status, self.now)) if stored else self._where()), index)
-        rows = rows.order_by(*QUEUE_SORTS[self.sort]).limit(size).offset((number - 1) * size)
+                self._where(_status_condition(self.status, self.now)) if stored else self._where()), index
+            ).limit(size).offset(first)
+        rows = rows.order_by(*QUEUE_SORTS[self.sort]).options(selectinload(Application.declarant),
+                                                              selectinload(Application.consignee))
         return db.session.execute(rows).scalars().all()
 
     def counts(self):
         """How many applications the filters find in each status as shown (R17's 通关完成未反馈 apart)."""
-        if self._counts is None:
+        if self._counts is not None:
+            return self._counts
+        if self.overdue_only:
+            # Every application an overdue search finds is 预约成功 and overdue: one count from its index.
+            overdue = db.session.execute(_indexed(select(func.count()).select_from(Application)
+                                                  .where(self._where()), self.index)).scalar()
+            counts = {rules.APPROVED: overdue}
+        else:
             if self.narrowing:
                 stored = _indexed(select(Application.status, func.count()).where(self._where())
                                   .group_by(Application.status), self.index)
@@ -1024,16 +1042,16 @@ class ReviewQueue:
             # Overdue feedback is a matter of the clock, never stored: counted apart and taken from 预约成功.
             overdue = db.session.execute(_indexed(select(func.count()).select_from(Application).where(
                 self._where(_status_condition(rules.CLEARED_NO_FEEDBACK, self.now))),
-                PLANNER if self.index == PLANNER else "ix_application_feedback_due")).scalar()
-            counts[rules.APPROVED] = counts.get(rules.APPROVED, 0) - overdue
-            counts[rules.CLEARED_NO_FEEDBACK] = overdue
-            self._counts = {status: number for status, number in counts.items() if number}
+                self.index or "ix_application_feedback_due")).scalar()
+        counts[rules.APPROVED] = counts.get(rules.APPROVED, 0) - overdue
+        counts[rules.CLEARED_NO_FEEDBACK] = overdue
+        self._counts = {status: number for status, number in counts.items() if number}
         return self._counts
 
     def total(self):
         """How many applications the whole search finds (every page)."""
         if self.status == QUEUE_ACTION:
-            return db.session.execute(select(func.count()).select_from(self._action_ids())).scalar()
+            return len(self._action_ids())
         if self.status in rules.STATUS_LABELS:
             return self.counts().get(self.status, 0)
         return sum(self.counts().values())

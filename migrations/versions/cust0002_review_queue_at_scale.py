@@ -84,11 +84,11 @@ def upgrade():
     statement_unread = sa.text("statement_at IS NOT NULL AND statement_read_at IS NULL")
     cancelled = sa.text("cancelled_at IS NOT NULL")
     with op.batch_alter_table('application', schema=None) as batch_op:
-        batch_op.create_index('ix_application_status_submitted', ['status', 'submitted_at', 'declaration_port', 'entry_port'], unique=False)
+        batch_op.create_index('ix_application_status_submitted', ['status', 'submitted_at', 'declaration_port', 'entry_port', 'start'], unique=False)
         batch_op.create_index('ix_application_status_start', ['status', 'start', 'declaration_port', 'entry_port'], unique=False)
         batch_op.create_index('ix_application_submitted_ports', ['submitted_at', 'declaration_port', 'entry_port', 'status'], unique=False)
         batch_op.create_index('ix_application_start_ports', ['start', 'status', 'declaration_port', 'entry_port', 'submitted_at'], unique=False)
-        batch_op.create_index('ix_application_feedback_due', ['start', 'declaration_port', 'entry_port'], unique=False, sqlite_where=feedback_due, postgresql_where=feedback_due)
+        batch_op.create_index('ix_application_feedback_due', ['start', 'declaration_port', 'entry_port', 'submitted_at', 'paper'], unique=False, sqlite_where=feedback_due, postgresql_where=feedback_due)
         batch_op.create_index('ix_application_statement_unread', ['statement_at', 'declaration_port', 'entry_port'], unique=False, sqlite_where=statement_unread, postgresql_where=statement_unread)
         batch_op.create_index('ix_application_cancelled_at', ['cancelled_at', 'declaration_port', 'entry_port'], unique=False, sqlite_where=cancelled, postgresql_where=cancelled)
         batch_op.create_index('ix_application_paper', ['submitted_at', 'declaration_port', 'entry_port'], unique=False, sqlite_where=sa.text('paper = 1'), postgresql_where=sa.text('paper'))
