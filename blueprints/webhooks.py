@@ -154,7 +154,7 @@ def email():
 def notices():
     """站内通知: the enterprise's latest notices, newest first, the unread ones marked."""
     rows = db.session.execute(select(Notice).where(Notice.enterprise_id == current_user.enterprise_id)
-                              .order_by(Notice.id.desc()).limit(100)).scalars().all()
+                              .order_by(Notice.created_at.desc(), Notice.id.desc()).limit(100)).scalars().all()
     return render_template("webhooks/notices.html", notices=rows, text=outbox.notice_text)
 
 
