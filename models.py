@@ -5,7 +5,11 @@ import time
 from datetime import datetime, timedelta
 
 from flask_login import UserMixin
+<<<<<<< HEAD
 from sqlalchemy import Index, UniqueConstraint, and_, case, delete, false, func, literal_column, or_, select, text, true, union
+=======
+from sqlalchemy import Index, UniqueConstraint, and_, case, delete, false, func, or_, select, true, update
+>>>>>>> forms
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import deferred, selectinload
@@ -45,6 +49,9 @@ class Enterprise(db.Model):
     name = db.Column(db.String(200), nullable=False)
     credit_grade = db.Column(db.String(32), nullable=False)
     qualified = db.Column(db.Boolean, nullable=False, default=True)
+    # How many of its in-site notices nobody has read: the header shows it with the user, loaded in the same query,
+    # so no page pays a count. Changed only by one UPDATE … SET n = n ± k (Notice.added, Notice.mark_read).
+    unread_notices = db.Column(db.Integer, nullable=False, default=0, server_default="0")
 
     def info(self):
         """The plain view of this enterprise that rules.py works on."""
@@ -412,10 +419,18 @@ class Application(db.Model):
         status_changed(self, previous, user, at)
 
     def record(self, user, note, at=None, to_status=None):
-        """Write an entry in the audit trail (who, when, from, to, note); the status itself changes only through move."""
+        """Write an entry in the audit trail (who, when, from, to, note); the status itself changes only through move.
+
+        A note the system writes (rules.SystemNote) is kept by its key, to be worded in each reader's language; its
+        Chinese wording is kept too, for the API, webhooks and anything else that reads the text.
+        """
         at = at or clock.now()
+        system = note if isinstance(note, rules.SystemNote) else None
         self.history.append(StatusChange(from_status=self.status, to_status=to_status or self.status, at=at,
-                                         user_id=user.id if user else None, note=note))
+                                         user_id=user.id if user else None,
+                                         note=system.render() if system else note,
+                                         note_key=system.key if system else None,
+                                         note_params=dict(system.params) if system else None))
         self.updated_at = at
 
 
@@ -529,7 +544,16 @@ class StatusChange(db.Model):
     from_status = db.Column(db.String(24), nullable=True)
     to_status = db.Column(db.String(24), nullable=False)
     note = db.Column(db.Text, nullable=False, default="")
+    # A note the system wrote: its rules.SYSTEM_NOTES key and parameters (None: typed by a person, or written before
+    # notes had keys; then `note` is shown as it is).
+    note_key = db.Column(db.String(32), nullable=True)
+    note_params = db.Column(db.JSON, nullable=True)
     user = db.relationship(User, lazy="joined")  # every history line names who
+
+    @property
+    def message(self):
+        """The system's note as a rules.SystemNote to word in the reader's language, or None."""
+        return rules.stored_note(self.note_key, self.note_params)
 
 
 def port_calendars(port_codes):
@@ -1178,10 +1202,39 @@ class Notice(db.Model):
     from_status = db.Column(db.String(24), nullable=True)
     to_status = db.Column(db.String(24), nullable=False)
     note = db.Column(db.Text, nullable=False, default="")
+    # The status change's note when the system wrote it (StatusChange.note_key), worded when shown.
+    note_key = db.Column(db.String(32), nullable=True)
+    note_params = db.Column(db.JSON, nullable=True)
     created_at = db.Column(db.DateTime, nullable=False)
     read_at = db.Column(db.DateTime, nullable=True)
     application = db.relationship(Application)
     __table_args__ = (Index("ix_notice_enterprise_id_created_at", "enterprise_id", "created_at"),)
+
+    @property
+    def message(self):
+        return rules.stored_note(self.note_key, self.note_params)
+
+    @classmethod
+    def added(cls, enterprise_id, count=1):
+        """Count notices just added for an enterprise as unread (in the same transaction as the notices)."""
+        # One UPDATE … SET n = n + k: two transactions adding notices at once both count, whatever they read before.
+        db.session.execute(update(Enterprise).where(Enterprise.id == enterprise_id)
+                           .values(unread_notices=Enterprise.unread_notices + count))
+
+    @classmethod
+    def mark_read(cls, enterprise_id, at, notice_id=None):
+        """Mark one of an enterprise's notices (or, without ``notice_id``, all of them) read; return how many were
+        unread until now, which the enterprise's unread count loses."""
+        which = [cls.enterprise_id == enterprise_id, cls.read_at.is_(None)]
+        if notice_id is not None:
+            which.append(cls.id == notice_id)
+        marked = db.session.execute(update(cls).where(*which).values(read_at=at)
+                                    .execution_options(synchronize_session=False)).rowcount
+        if marked:
+            left = Enterprise.unread_notices - marked
+            db.session.execute(update(Enterprise).where(Enterprise.id == enterprise_id)
+                               .values(unread_notices=case((left > 0, left), else_=0)))
+        return marked
 
 
 class NoticeAddress(db.Model):

@@ -162,7 +162,7 @@ def statement_read(application_id):
         abort(404)
     if application.statement_read_at is None:
         application.statement_read_at = clock.now()
-        application.record(current_user, gettext("情况说明已阅"))
+        application.record(current_user, rules.system_note("statement_read"))
         db.session.commit()
     flash(gettext("已将 %(number)s 的情况说明标记为已阅。", number=application.pre_entry_number), "success")
     return redirect(url_for("review.detail", application_id=application.id), code=303)
@@ -245,9 +245,8 @@ def paper():
     if refusals:
         return render_template("review/paper.html", form=form, errors=errors_by_field(refusals)), 400
     reference, received_on = form.paper_reference.data.strip(), form.received_on()
-    note = gettext("纸质申请 %(reference)s，收单日期 %(day)s，由海关录入", reference=reference, day=received_on.isoformat())
-    if waived:
-        note += "；" + gettext("例外受理：%(reason)s", reason=exception_reason)
+    note = rules.system_note("paper_entered_exception" if waived else "paper_entered", reference=reference,
+                             day=received_on.isoformat(), **({"reason": exception_reason} if waived else {}))
     application = enter_paper_application(declarant, consignee, data, current_user, {
         "reference": reference, "received_on": received_on, "exception_reason": exception_reason if waived else "",
         "waived": [r.code for r in waived], "note": note,
