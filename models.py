@@ -5,11 +5,8 @@ import time
 from datetime import datetime, timedelta
 
 from flask_login import UserMixin
-<<<<<<< HEAD
-from sqlalchemy import Index, UniqueConstraint, and_, case, delete, false, func, literal_column, or_, select, text, true, union
-=======
-from sqlalchemy import Index, UniqueConstraint, and_, case, delete, false, func, or_, select, true, update
->>>>>>> forms
+from sqlalchemy import (Index, UniqueConstraint, and_, case, delete, false, func, literal_column, or_, select, text, true,
+                        union, update)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import deferred, selectinload
