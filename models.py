@@ -326,7 +326,7 @@ class Application(db.Model):
               sqlite_where=text(STATEMENT_UNREAD), postgresql_where=text(STATEMENT_UNREAD)),
         Index("ix_application_cancelled_at", "cancelled_at", "declaration_port", "entry_port",
               sqlite_where=text("cancelled_at IS NOT NULL"), postgresql_where=text("cancelled_at IS NOT NULL")),
-        Index("ix_application_paper", "submitted_at", "declaration_port", "entry_port",
+        Index("ix_application_paper", "submitted_at", "declaration_port", "entry_port", "status", "start",
               sqlite_where=text("paper = 1"), postgresql_where=text("paper")),
     )
 
@@ -1012,6 +1012,12 @@ class ReviewQueue:
         channel = () if self.paper is None else (Application.paper if self.paper else ~Application.paper,)
         return and_(officer_ports_condition(self.ports), *channel, *self.narrowing, *conditions)
 
+    def _sorted_ids(self, found):
+        """The ids of a search (a subquery of id, submitted_at, start), in the queue's order."""
+        found = found.subquery()
+        order = {"submitted": found.c.submitted_at, "start": found.c.start}[self.sort]
+        return select(found.c.id).order_by(order, found.c.id)
+
     def _action_ids(self):
         """The ids of the opening view (what needs action now), sorted; taken once, a few thousand at most."""
         if self._action is None:
@@ -1019,24 +1025,31 @@ class ReviewQueue:
             # ports. Each lookup carries its sort keys, so the sort reads no application.
             found = union(*(_indexed(select(Application.id, Application.submitted_at, Application.start)
                                      .where(self._where(condition)), self.index or index)
-                            for condition, index in needs_action_conditions(self.now))).subquery()
-            order = {"submitted": found.c.submitted_at, "start": found.c.start}[self.sort]
-            self._action = db.session.execute(select(found.c.id).order_by(order, found.c.id)).scalars().all()
+                            for condition, index in needs_action_conditions(self.now)))
+            self._action = db.session.execute(self._sorted_ids(found)).scalars().all()
         return self._action
 
     def page(self, number, size):
         """The applications of one page, sorted."""
         first = (number - 1) * size
+        stored = self.status in rules.STATUS_LABELS
+        where = self._where(_status_condition(self.status, self.now)) if stored else self._where()
+        index = self.index or ("ix_application_paper" if self.paper else
+                               "ix_application_feedback_due" if self.status == rules.CLEARED_NO_FEEDBACK else
+                               PAGE_INDEXES[stored, self.sort])
         if self.status == QUEUE_ACTION:
-            rows = select(Application).where(Application.id.in_(self._action_ids()[first:first + size]))
+            ids = self._action_ids()[first:first + size]
+        elif self.narrowing or self.paper or self.status == rules.CLEARED_NO_FEEDBACK:
+            # A narrow search: its ids and sort keys first, from its index, then one page of them sorted. Asked for
+            # the page at once, PostgreSQL walks the whole submitted_at index hoping to meet the few soon (OFFSET 0
+            # keeps the search apart, as in ApplicationSearch).
+            found = _indexed(select(Application.id, Application.submitted_at, Application.start).where(where),
+                             index).offset(0)
+            ids = db.session.execute(self._sorted_ids(found).limit(size).offset(first)).scalars().all()
         else:
-            stored = self.status in rules.STATUS_LABELS
-            index = self.index or ("ix_application_paper" if self.paper else
-                                   "ix_application_feedback_due" if self.status == rules.CLEARED_NO_FEEDBACK else
-                                   PAGE_INDEXES[stored, self.sort])
-            rows = _indexed(select(Application).where(
-                self._where(_status_condition(self.status, self.now)) if stored else self._where()), index
-            ).limit(size).offset(first)
+            ids = None  # most of the ports' applications: read in order from the index, filtered as they come
+        rows = (_indexed(select(Application).where(where), index).limit(size).offset(first) if ids is None
+                else select(Application).where(Application.id.in_(ids)))
         rows = rows.order_by(*QUEUE_SORTS[self.sort]).options(selectinload(Application.declarant),
                                                               selectinload(Application.consignee))
         return db.session.execute(rows).scalars().all()

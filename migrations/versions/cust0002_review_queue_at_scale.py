@@ -91,7 +91,7 @@ def upgrade():
         batch_op.create_index('ix_application_feedback_due', ['start', 'declaration_port', 'entry_port', 'submitted_at', 'paper'], unique=False, sqlite_where=feedback_due, postgresql_where=feedback_due)
         batch_op.create_index('ix_application_statement_unread', ['statement_at', 'declaration_port', 'entry_port'], unique=False, sqlite_where=statement_unread, postgresql_where=statement_unread)
         batch_op.create_index('ix_application_cancelled_at', ['cancelled_at', 'declaration_port', 'entry_port'], unique=False, sqlite_where=cancelled, postgresql_where=cancelled)
-        batch_op.create_index('ix_application_paper', ['submitted_at', 'declaration_port', 'entry_port'], unique=False, sqlite_where=sa.text('paper = 1'), postgresql_where=sa.text('paper'))
+        batch_op.create_index('ix_application_paper', ['submitted_at', 'declaration_port', 'entry_port', 'status', 'start'], unique=False, sqlite_where=sa.text('paper = 1'), postgresql_where=sa.text('paper'))
     op.execute(f"INSERT INTO status_count ({KEY}, n) SELECT coalesce(declaration_port, ''), coalesce(entry_port, ''), "
                f"status, paper, count(*) FROM application WHERE status <> 'draft' GROUP BY 1, 2, 3, 4")
     for statement in {"sqlite": SQLITE_TRIGGERS, "postgresql": POSTGRESQL_TRIGGERS}[op.get_bind().dialect.name]:
