@@ -848,6 +848,8 @@ class StatusCount(db.Model):
 
     Kept by database triggers (migration cust0002) in the transaction of every insert, status change and delete,
     whichever code or tool makes it, so the review queue counts a port's million applications from a few rows.
+    A later migration that rebuilds the application table on SQLite (alembic's batch mode) drops those triggers
+    and must create them again (tests/test_review_queue_scale.py fails otherwise).
     """
 
     declaration_port = db.Column(db.String(4), primary_key=True)
