@@ -41,7 +41,7 @@ bench-submit: setup
 	$(PY) bench/submit.py
 
 bench-query: setup
-	$(PY) bench/query.py
+	$(PY) bench/query.py --queue
 
 bench-pages: setup
 	$(PY) bench/pages.py

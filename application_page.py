@@ -94,7 +94,9 @@ class Helper:
         """The htmx attributes of this helper's button or field."""
         attrs = {"hx-post": url, "hx-target": f"#{self.redraws}", "hx-swap": "outerHTML",
                  # The newest change wins: an older redraw still in flight is dropped, never swapped in late.
-                 "hx-sync": "closest form:replace"}
+                 "hx-sync": "closest form:replace",
+                 # While it runs, the part to be redrawn carries htmx-request (site.css dims it, site.js marks it busy).
+                 "hx-indicator": f"#{self.redraws}"}
         if self.sends is not None:
             attrs["hx-params"] = ",".join(("action",) + self.sends)
         return attrs
@@ -110,7 +112,9 @@ class Helper:
 
 @lru_cache(maxsize=4096)
 def _hx_markup(helper, url):
-    return Markup("".join(f' {name}="{escape(value)}"' for name, value in helper.hx(url).items()))
+    # A button pressed is disabled until its answer is in, so a second press cannot send it twice.
+    attrs = {**helper.hx(url), "hx-disabled-elt": "this"}
+    return Markup("".join(f' {name}="{escape(value)}"' for name, value in attrs.items()))
 
 
 HELPERS = {helper.name: helper for helper in (
@@ -197,6 +201,12 @@ class ApplicationPage:
                                           tuple(a.pre_entry_number for a in self.unfed), False)
 
     @cached_property
+    def blocked(self):
+        """A new application the declarant may not start (R3–R6), first opened: the refusal alone, no form to type
+        into. (A refused save still shows the form, with what was typed.)"""
+        return self.application is None and not self.form.is_submitted() and bool(self.may_start)
+
+    @cached_property
     def blocking_applications(self):
         """The applications at fault when the page shows the declarant's R6 refusal, to link beside it."""
         shown = any(r.code == "R6.unfed" and r.field is None for r in self.refusals)
@@ -248,6 +258,13 @@ class ApplicationPage:
     def end(self):
         start = self.form.start()
         return rules.appointment_end(start) if start else None
+
+    @cached_property
+    def consignee_warnings(self):
+        """R3/R4 for the consignee the typed code names, said as soon as it is looked up (the seed's popup)."""
+        if not self.editable or self.consignee is None:
+            return []
+        return [say(r) for r in rules.consignee_warnings(self.consignee.info())]
 
     @cached_property
     def consignee_unknown(self):

@@ -7,10 +7,11 @@ from functools import cache
 from datetime import datetime, timedelta
 
 from flask_login import UserMixin
-from sqlalchemy import Index, UniqueConstraint, and_, bindparam, case, delete, event, false, func, or_, select, true
+from sqlalchemy import (Index, UniqueConstraint, and_, bindparam, case, delete, event, false, func, literal_column, or_,
+                        select, text, true, union, update)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import deferred, lazyload
+from sqlalchemy.orm import deferred, lazyload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -47,6 +48,9 @@ class Enterprise(db.Model):
     name = db.Column(db.String(200), nullable=False)
     credit_grade = db.Column(db.String(32), nullable=False)
     qualified = db.Column(db.Boolean, nullable=False, default=True)
+    # How many of its in-site notices nobody has read: the header shows it with the user, loaded in the same query,
+    # so no page pays a count. Changed only by one UPDATE … SET n = n ± k (Notice.added, Notice.mark_read).
+    unread_notices = db.Column(db.Integer, nullable=False, default=0, server_default="0")
 
     def info(self):
         """The plain view of this enterprise that rules.py works on."""
@@ -259,6 +263,12 @@ def _take(name, dialect_name):
     ).returning(counter.c.value)
 
 
+# The conditions of the review queue's partial indexes, written as the queries write them (a query uses a partial
+# index only when its WHERE says the same, with the values in the SQL rather than bound).
+FEEDBACK_DUE = "status = 'approved' AND statement_at IS NULL"
+STATEMENT_UNREAD = "statement_at IS NOT NULL AND statement_read_at IS NULL"
+
+
 class Application(db.Model):
     """A 预约通关 application, from draft (暂存) to cleared (通关完成)."""
 
@@ -324,6 +334,21 @@ class Application(db.Model):
         # The review queue and R24's hour counts look up one port's applications, by status and start.
         Index("ix_application_declaration_port_status_start", "declaration_port", "status", "start"),
         Index("ix_application_entry_port_status_start", "entry_port", "status", "start"),
+        # The review queue at a million applications: each kind of page reads one index in order and filters the
+        # ports from it (an officer's ports hold most applications), and what the opening view and overdue lists
+        # look for sits in small partial indexes. ReviewQueue names the index of each search.
+        Index("ix_application_status_submitted", "status", "submitted_at", "declaration_port", "entry_port", "start"),
+        Index("ix_application_status_start", "status", "start", "declaration_port", "entry_port"),
+        Index("ix_application_submitted_ports", "submitted_at", "declaration_port", "entry_port", "status"),
+        Index("ix_application_start_ports", "start", "status", "declaration_port", "entry_port", "submitted_at"),
+        Index("ix_application_feedback_due", "start", "declaration_port", "entry_port", "submitted_at", "paper",
+              sqlite_where=text(FEEDBACK_DUE), postgresql_where=text(FEEDBACK_DUE)),
+        Index("ix_application_statement_unread", "statement_at", "declaration_port", "entry_port",
+              sqlite_where=text(STATEMENT_UNREAD), postgresql_where=text(STATEMENT_UNREAD)),
+        Index("ix_application_cancelled_at", "cancelled_at", "declaration_port", "entry_port",
+              sqlite_where=text("cancelled_at IS NOT NULL"), postgresql_where=text("cancelled_at IS NOT NULL")),
+        Index("ix_application_paper", "submitted_at", "declaration_port", "entry_port", "status", "start",
+              sqlite_where=text("paper = 1"), postgresql_where=text("paper")),
     )
 
     # The form's plain fields, stored as typed (rules.ApplicationInput has the same names).
@@ -412,10 +437,18 @@ class Application(db.Model):
         status_changed(self, previous, user, at)
 
     def record(self, user, note, at=None, to_status=None):
-        """Write an entry in the audit trail (who, when, from, to, note); the status itself changes only through move."""
+        """Write an entry in the audit trail (who, when, from, to, note); the status itself changes only through move.
+
+        A note the system writes (rules.SystemNote) is kept by its key, to be worded in each reader's language; its
+        Chinese wording is kept too, for the API, webhooks and anything else that reads the text.
+        """
         at = at or clock.now()
+        system = note if isinstance(note, rules.SystemNote) else None
         self.history.append(StatusChange(from_status=self.status, to_status=to_status or self.status, at=at,
-                                         user_id=user.id if user else None, note=note))
+                                         user_id=user.id if user else None,
+                                         note=system.render() if system else note,
+                                         note_key=system.key if system else None,
+                                         note_params=dict(system.params) if system else None))
         self.updated_at = at
 
 
@@ -551,7 +584,16 @@ class StatusChange(db.Model):
     from_status = db.Column(db.String(24), nullable=True)
     to_status = db.Column(db.String(24), nullable=False)
     note = db.Column(db.Text, nullable=False, default="")
+    # A note the system wrote: its rules.SYSTEM_NOTES key and parameters (None: typed by a person, or written before
+    # notes had keys; then `note` is shown as it is).
+    note_key = db.Column(db.String(32), nullable=True)
+    note_params = db.Column(db.JSON, nullable=True)
     user = db.relationship(User, lazy="joined")  # every history line names who
+
+    @property
+    def message(self):
+        """The system's note as a rules.SystemNote to word in the reader's language, or None."""
+        return rules.stored_note(self.note_key, self.note_params)
 
 
 def port_calendars(port_codes):
@@ -809,7 +851,9 @@ class ApplicationSearch:
 
 def _overdue(before):
     """SQL for R17's 通关完成未反馈: approved, no statement sent, starting before ``before`` (rules.overdue_before)."""
-    return (Application.status == rules.APPROVED) & Application.statement_at.is_(None) & (Application.start < before)
+    # The status as a literal, so that ix_application_feedback_due serves it (FEEDBACK_DUE).
+    return ((Application.status == literal_column(f"'{rules.APPROVED}'")) & Application.statement_at.is_(None)
+            & (Application.start < before))
 
 
 def _status_condition(status, now):
@@ -878,6 +922,22 @@ def audit(user, action, target_type="", target_id="", before=None, after=None, p
     db.session.add(AuditEntry(at=clock.now(), user_id=user.id if user else None, action=action,
                               target_type=target_type, target_id=str(target_id), port_code=port_code,
                               before=as_text(before), after=as_text(after)))
+
+
+class StatusCount(db.Model):
+    """How many applications (drafts aside) each pair of ports holds in each stored status, online and on paper.
+
+    Kept by database triggers (migration cust0002) in the transaction of every insert, status change and delete,
+    whichever code or tool makes it, so the review queue counts a port's million applications from a few rows.
+    A later migration that rebuilds the application table on SQLite (alembic's batch mode) drops those triggers
+    and must create them again (tests/test_review_queue_scale.py fails otherwise).
+    """
+
+    declaration_port = db.Column(db.String(4), primary_key=True)
+    entry_port = db.Column(db.String(4), primary_key=True)
+    status = db.Column(db.String(24), primary_key=True)
+    paper = db.Column(db.Boolean, primary_key=True)
+    n = db.Column(db.BigInteger, nullable=False, default=0)
 
 
 class PortCapacity(db.Model):
@@ -960,16 +1020,18 @@ def officer_ports_condition(ports):
                 or_(Application.declaration_port.in_(ports), Application.entry_port.in_(ports)))
 
 
-def needs_action_condition(now):
-    """What an officer has to act on now: 申报 to accept, 已受理 to decide, statements to read, tonight's
-    approved appointments, cancellations of the last day."""
+def needs_action_conditions(now):
+    """What an officer has to act on now, each with the index that finds it: 申报 to accept, 已受理 to decide,
+    statements to read, tonight's approved appointments, cancellations of the last day."""
     today = datetime.combine(now.date(), datetime.min.time())
-    return or_(
-        Application.status.in_((rules.SUBMITTED, rules.ACCEPTED)),
-        Application.statement_at.isnot(None) & Application.statement_read_at.is_(None),
-        (Application.status == rules.APPROVED) & (Application.start >= today)
-        & (Application.start < today + timedelta(days=1, hours=12)),
-        (Application.status == rules.CANCELLED) & (Application.cancelled_at >= now - RECENT_CANCELLATIONS),
+    return (
+        (Application.status.in_((rules.SUBMITTED, rules.ACCEPTED)), "ix_application_status_submitted"),
+        (Application.statement_at.isnot(None) & Application.statement_read_at.is_(None),
+         "ix_application_statement_unread"),
+        ((Application.status == rules.APPROVED) & (Application.start >= today)
+         & (Application.start < today + timedelta(days=1, hours=12)), "ix_application_status_start"),
+        ((Application.status == rules.CANCELLED) & (Application.cancelled_at >= now - RECENT_CANCELLATIONS),
+         "ix_application_cancelled_at"),
     )
 
 
@@ -980,36 +1042,136 @@ def _party_ids(typed):
                                            Enterprise.customs_code == typed.upper(), Enterprise.uscc == typed.upper()))
 
 
-def review_search(ports, filters, dates, now):
-    """The queue's select statements: (rows sorted as asked, the count, the count by status as shown)."""
-    where = [officer_ports_condition(ports)]
-    if filters.get("port") in ports:
-        where = [officer_ports_condition([filters["port"]])]
-    if dates.get("appointment_from"):
-        where.append(Application.start >= dates["appointment_from"])
-    if dates.get("appointment_to"):
-        where.append(Application.start < dates["appointment_to"] + timedelta(days=1))
-    if filters.get("party"):
-        parties = _party_ids(filters["party"])
-        where.append(or_(Application.declarant_id.in_(parties), Application.consignee_id.in_(parties)))
-    if filters.get("pre_entry_number"):
-        where.append(Application.pre_entry_number == filters["pre_entry_number"].strip().upper())
-    if filters.get("channel") in ("paper", "online"):
-        where.append(Application.paper.is_(filters["channel"] == "paper"))
-    if filters.get("overdue"):
-        where.append(_status_condition(rules.CLEARED_NO_FEEDBACK, now))
-    if filters.get("statement"):
-        where.append(Application.statement_at.isnot(None) & Application.statement_read_at.is_(None))
-    shown = case((_status_condition(rules.CLEARED_NO_FEEDBACK, now), rules.CLEARED_NO_FEEDBACK),
-                 else_=Application.status)
-    by_status = select(shown, func.count()).select_from(Application).where(*where).group_by(shown)
-    status = filters.get("status")
-    if status == QUEUE_ACTION:
-        where.append(needs_action_condition(now))
-    elif status in rules.STATUS_LABELS:
-        where.append(_status_condition(status, now))
-    rows = select(Application).where(*where).order_by(*QUEUE_SORTS.get(filters.get("sort"), QUEUE_SORTS["submitted"]))
-    return rows, select(func.count()).select_from(Application).where(*where), by_status
+# SQLite's planner weighs neither ORDER BY … LIMIT against the share of the table an officer's ports hold, nor a
+# partial index behind an OR: each kind of search names its index there (PostgreSQL plans by its statistics).
+PLANNER = "planner"
+PAGE_INDEXES = {
+    (True, "submitted"): "ix_application_status_submitted", (True, "start"): "ix_application_status_start",
+    (False, "submitted"): "ix_application_submitted_ports", (False, "start"): "ix_application_start_ports",
+}
+
+
+def _indexed(statement, index):
+    return statement if index in (None, PLANNER) else statement.with_hint(Application, f"INDEXED BY {index}", "sqlite")
+
+
+class ReviewQueue:
+    """The officer's queue as filtered: a page of rows sorted as asked, the number found, the counts by status."""
+
+    def __init__(self, ports, filters, dates, now):
+        if filters.get("port") in ports:
+            ports = [filters["port"]]
+        self.ports, self.now, self.status = ports, now, filters.get("status")
+        self.sort = filters.get("sort") if filters.get("sort") in QUEUE_SORTS else "submitted"
+        self.paper = {"paper": True, "online": False}.get(filters.get("channel"))
+        self.overdue_only = bool(filters.get("overdue"))
+        # What narrows the search beyond ports, status and channel (without it the counts come from StatusCount),
+        # and the index that answers it: the narrowest condition given names it, so they come widest first.
+        self.narrowing, self.index = [], None
+        if dates.get("appointment_from"):
+            self._narrow(Application.start >= dates["appointment_from"], "ix_application_start_ports")
+        if dates.get("appointment_to"):
+            self._narrow(Application.start < dates["appointment_to"] + timedelta(days=1), "ix_application_start_ports")
+        if filters.get("overdue"):
+            self._narrow(_status_condition(rules.CLEARED_NO_FEEDBACK, now), "ix_application_feedback_due")
+        if filters.get("party"):
+            parties = _party_ids(filters["party"])
+            # Its applications as declarant and as consignee, each from its own index, then read by id.
+            self._narrow(Application.id.in_(union(select(Application.id).where(Application.declarant_id.in_(parties)),
+                                                  select(Application.id).where(Application.consignee_id.in_(parties)))),
+                         PLANNER)
+        if filters.get("statement"):
+            self._narrow(Application.statement_at.isnot(None) & Application.statement_read_at.is_(None),
+                         "ix_application_statement_unread")
+        if filters.get("pre_entry_number"):
+            self._narrow(Application.pre_entry_number == filters["pre_entry_number"].strip().upper(), PLANNER)
+        self._counts = self._action = None
+
+    def _narrow(self, condition, index):
+        self.narrowing.append(condition)
+        self.index = index
+
+    def _where(self, *conditions):
+        channel = () if self.paper is None else (Application.paper if self.paper else ~Application.paper,)
+        return and_(officer_ports_condition(self.ports), *channel, *self.narrowing, *conditions)
+
+    def _sorted_ids(self, found):
+        """The ids of a search (a subquery of id, submitted_at, start), in the queue's order."""
+        found = found.subquery()
+        order = {"submitted": found.c.submitted_at, "start": found.c.start}[self.sort]
+        return select(found.c.id).order_by(order, found.c.id)
+
+    def _action_ids(self):
+        """The ids of the opening view (what needs action now), sorted; taken once, a few thousand at most."""
+        if self._action is None:
+            # One indexed lookup per kind of action, joined: an OR of them would read every application of the
+            # ports. Each lookup carries its sort keys, so the sort reads no application.
+            found = union(*(_indexed(select(Application.id, Application.submitted_at, Application.start)
+                                     .where(self._where(condition)), self.index or index)
+                            for condition, index in needs_action_conditions(self.now)))
+            self._action = db.session.execute(self._sorted_ids(found)).scalars().all()
+        return self._action
+
+    def page(self, number, size):
+        """The applications of one page, sorted."""
+        first = (number - 1) * size
+        stored = self.status in rules.STATUS_LABELS
+        where = self._where(_status_condition(self.status, self.now)) if stored else self._where()
+        index = self.index or ("ix_application_paper" if self.paper else
+                               "ix_application_feedback_due" if self.status == rules.CLEARED_NO_FEEDBACK else
+                               PAGE_INDEXES[stored, self.sort])
+        if self.status == QUEUE_ACTION:
+            ids = self._action_ids()[first:first + size]
+        elif self.narrowing or self.paper or self.status == rules.CLEARED_NO_FEEDBACK:
+            # A narrow search: its ids and sort keys first, from its index, then one page of them sorted. Asked for
+            # the page at once, PostgreSQL walks the whole submitted_at index hoping to meet the few soon (OFFSET 0
+            # keeps the search apart, as in ApplicationSearch).
+            found = _indexed(select(Application.id, Application.submitted_at, Application.start).where(where),
+                             index).offset(0)
+            ids = db.session.execute(self._sorted_ids(found).limit(size).offset(first)).scalars().all()
+        else:
+            ids = None  # most of the ports' applications: read in order from the index, filtered as they come
+        rows = (_indexed(select(Application).where(where), index).limit(size).offset(first) if ids is None
+                else select(Application).where(Application.id.in_(ids)))
+        rows = rows.order_by(*QUEUE_SORTS[self.sort]).options(selectinload(Application.declarant),
+                                                              selectinload(Application.consignee))
+        return db.session.execute(rows).scalars().all()
+
+    def counts(self):
+        """How many applications the filters find in each status as shown (R17's 通关完成未反馈 apart)."""
+        if self._counts is not None:
+            return self._counts
+        if self.overdue_only:
+            # Every application an overdue search finds is 预约成功 and overdue: one count from its index.
+            overdue = db.session.execute(_indexed(select(func.count()).select_from(Application)
+                                                  .where(self._where()), self.index)).scalar()
+            counts = {rules.APPROVED: overdue}
+        else:
+            if self.narrowing:
+                stored = _indexed(select(Application.status, func.count()).where(self._where())
+                                  .group_by(Application.status), self.index)
+            else:
+                counted = or_(StatusCount.declaration_port.in_(self.ports), StatusCount.entry_port.in_(self.ports))
+                channel = () if self.paper is None else (StatusCount.paper.is_(self.paper),)
+                stored = (select(StatusCount.status, func.sum(StatusCount.n)).where(counted, *channel)
+                          .group_by(StatusCount.status))
+            counts = {status: int(number) for status, number in db.session.execute(stored).all()}
+            # Overdue feedback is a matter of the clock, never stored: counted apart and taken from 预约成功.
+            overdue = db.session.execute(_indexed(select(func.count()).select_from(Application).where(
+                self._where(_status_condition(rules.CLEARED_NO_FEEDBACK, self.now))),
+                self.index or "ix_application_feedback_due")).scalar()
+        counts[rules.APPROVED] = counts.get(rules.APPROVED, 0) - overdue
+        counts[rules.CLEARED_NO_FEEDBACK] = overdue
+        self._counts = {status: number for status, number in counts.items() if number}
+        return self._counts
+
+    def total(self):
+        """How many applications the whole search finds (every page)."""
+        if self.status == QUEUE_ACTION:
+            return len(self._action_ids())
+        if self.status in rules.STATUS_LABELS:
+            return self.counts().get(self.status, 0)
+        return sum(self.counts().values())
 
 
 def obligations(ports, now):
@@ -1133,10 +1295,39 @@ class Notice(db.Model):
     from_status = db.Column(db.String(24), nullable=True)
     to_status = db.Column(db.String(24), nullable=False)
     note = db.Column(db.Text, nullable=False, default="")
+    # The status change's note when the system wrote it (StatusChange.note_key), worded when shown.
+    note_key = db.Column(db.String(32), nullable=True)
+    note_params = db.Column(db.JSON, nullable=True)
     created_at = db.Column(db.DateTime, nullable=False)
     read_at = db.Column(db.DateTime, nullable=True)
     application = db.relationship(Application)
     __table_args__ = (Index("ix_notice_enterprise_id_created_at", "enterprise_id", "created_at"),)
+
+    @property
+    def message(self):
+        return rules.stored_note(self.note_key, self.note_params)
+
+    @classmethod
+    def added(cls, enterprise_id, count=1):
+        """Count notices just added for an enterprise as unread (in the same transaction as the notices)."""
+        # One UPDATE … SET n = n + k: two transactions adding notices at once both count, whatever they read before.
+        db.session.execute(update(Enterprise).where(Enterprise.id == enterprise_id)
+                           .values(unread_notices=Enterprise.unread_notices + count))
+
+    @classmethod
+    def mark_read(cls, enterprise_id, at, notice_id=None):
+        """Mark one of an enterprise's notices (or, without ``notice_id``, all of them) read; return how many were
+        unread until now, which the enterprise's unread count loses."""
+        which = [cls.enterprise_id == enterprise_id, cls.read_at.is_(None)]
+        if notice_id is not None:
+            which.append(cls.id == notice_id)
+        marked = db.session.execute(update(cls).where(*which).values(read_at=at)
+                                    .execution_options(synchronize_session=False)).rowcount
+        if marked:
+            left = Enterprise.unread_notices - marked
+            db.session.execute(update(Enterprise).where(Enterprise.id == enterprise_id)
+                               .values(unread_notices=case((left > 0, left), else_=0)))
+        return marked
 
 
 class NoticeAddress(db.Model):

@@ -89,10 +89,14 @@ def status_changed(application, previous, user, at):
     enterprise_id = application.declarant_id or (application.declarant and application.declarant.id)
     if previous == application.status or not enterprise_id:
         return
-    note = application.history[-1].note if application.history else ""
+    change = application.history[-1] if application.history else None
+    note, message = (change.note, change.message) if change else ("", None)
     db.session.add(Notice(enterprise_id=enterprise_id, application=application,
                           pre_entry_number=application.pre_entry_number, from_status=previous,
-                          to_status=application.status, note=note or "", created_at=at))
+                          to_status=application.status, note=note or "", created_at=at,
+                          note_key=change.note_key if change else None,
+                          note_params=change.note_params if change else None))
+    Notice.added(enterprise_id)
     event_id = uuid.uuid4().hex
     payload = {
         "id": event_id,
@@ -122,12 +126,12 @@ def status_changed(application, previous, user, at):
     if address is not None:
         db.session.add(Outbox(kind=Outbox.KIND_EMAIL, event_id=event_id, event=EVENT_STATUS_CHANGED,
                               enterprise_id=enterprise_id, target=address.email,
-                              payload=json.dumps(email_text(payload), ensure_ascii=False),
+                              payload=json.dumps(email_text(payload, message), ensure_ascii=False),
                               created_at=now, attempts=0, next_attempt_at=now, last_error=""))
 
 
-def notice_text(pre_entry_number, status, note=""):
-    """One notice in the current language."""
+def notice_text(pre_entry_number, status, note="", message=None):
+    """One notice in the current language; ``message`` (a rules.SystemNote) words the note the system wrote."""
     if status == FEEDBACK_DUE:
         return gettext("预约申请 %(number)s 已到预约时间，请在 %(due)s 前反馈预约通关报关单号。", number=pre_entry_number,
                        due=note)
@@ -136,6 +140,7 @@ def notice_text(pre_entry_number, status, note=""):
                        due=note)
     text = gettext("预约申请 %(number)s 的状态已变为“%(status)s”。", number=pre_entry_number,
                    status=gettext(rules.STATUS_LABELS.get(status, status)))
+    note = message.render(gettext) if message is not None else note
     return text + (" " + gettext("备注：%(note)s", note=note) if note else "")
 
 
@@ -155,6 +160,7 @@ def notice_obligations(now):
             db.session.add(Notice(enterprise_id=application.declarant_id, application=application,
                                   pre_entry_number=application.pre_entry_number, from_status=application.status,
                                   to_status=kind, note=when, created_at=now))
+            Notice.added(application.declarant_id)
             address = db.session.get(NoticeAddress, application.declarant_id)
             if address is not None:
                 payload = {"data": {"pre_entry_number": application.pre_entry_number, "status": kind, "note": when}}
@@ -173,13 +179,13 @@ def forget_old_answers(before):
     db.session.commit()
 
 
-def email_text(payload):
-    """Subject and body of a status e-mail, in Chinese then English."""
+def email_text(payload, message=None):
+    """Subject and body of a status e-mail, in Chinese then English (``message``: the note the system wrote)."""
     data = payload["data"]
     lines = []
     for lang in ("zh_CN", "en"):
         with force_locale(lang):
-            lines.append(notice_text(data["pre_entry_number"], data["status"], data["note"]))
+            lines.append(notice_text(data["pre_entry_number"], data["status"], data["note"], message))
     with force_locale("zh_CN"):
         subject = gettext("预约通关通知：%(number)s", number=data["pre_entry_number"])
     return {"subject": subject, "body": "\n\n".join(lines) + "\n"}

@@ -49,6 +49,36 @@ class Refusal(Message):
     field: str | None = None
 
 
+# Notes the system itself writes into an application's history, stored by key (StatusChange.note_key) and worded
+# in the reader's language when shown; what a person typed (a 退单 reason, a cancellation) is stored as typed.
+SYSTEM_NOTES = {
+    "statement_sent": N_("已发送情况说明"),
+    "statement_read": N_("情况说明已阅"),
+    "paper_entered": N_("纸质申请 %(reference)s，收单日期 %(day)s，由海关录入"),
+    "paper_entered_exception": N_("纸质申请 %(reference)s，收单日期 %(day)s，由海关录入；例外受理：%(reason)s"),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SystemNote(Message):
+    """A history note the system writes: its key in SYSTEM_NOTES and its parameters (plain text, JSON-storable)."""
+
+    key: str
+
+
+def system_note(key: str, **params) -> SystemNote:
+    """The system's note ``key`` (SYSTEM_NOTES) with these parameters."""
+    return SystemNote(text=SYSTEM_NOTES[key], params=params, key=key)
+
+
+def stored_note(key: str | None, params: Mapping | None) -> SystemNote | None:
+    """A stored note's key and parameters as a SystemNote to word in the reader's language; None for a note typed
+    by a person, or a key this version does not know (then the stored text is shown as it is)."""
+    if not key or key not in SYSTEM_NOTES:
+        return None
+    return system_note(key, **dict(params or {}))
+
+
 # A save from a form older than what is stored (another tab, another operator): refused, never merged.
 STALE_DRAFT = Refusal(
     text=N_("该申请已在其他窗口或由其他操作员修改并保存，本次修改未保存。请先复制需要保留的内容，刷新页面后重新修改。"),
@@ -934,10 +964,19 @@ def check_number_entry(number: str, numbers: list[str]) -> list[Refusal]:
     return refusals
 
 
-def _too_many_attachments(count: int, limit: int, field_name: str) -> Refusal:
-    return Refusal(
-        text=N_("最多可上传%(limit)s个PDF文件，当前共%(count)s个，请删除多余的文件。"),
-        params={"limit": limit, "count": count}, code="R10.too_many", field=field_name)
+def _too_many_attachments(count: int, limit: int, field_name: str, names: tuple[str, ...] = ()) -> Refusal:
+    params = {"limit": limit, "count": count}
+    if len(names) == 1:
+        # The file refused is named, so the user knows which one to leave out (or which to delete first).
+        text = N_("最多可上传%(limit)s个PDF文件，已有%(existing)s个，文件 %(name)s 未上传。请先删除不需要的文件，再重新选择上传。")
+        params.update(existing=count - 1, name=names[0])
+    elif names:
+        text = N_("最多可上传%(limit)s个PDF文件，已有%(existing)s个，本次选择的 %(added)s 个文件 %(names)s 均未上传。"
+                  "请删除不需要的文件或少选几个，再重新选择上传。")
+        params.update(existing=count - len(names), added=len(names), names="、".join(names))
+    else:
+        text = N_("最多可上传%(limit)s个PDF文件，当前共%(count)s个，请删除多余的文件。")
+    return Refusal(text=text, params=params, code="R10.too_many", field=field_name)
 
 
 def _check_formats(a: ApplicationInput, complete: bool, hs_codes=None) -> list[Refusal]:
@@ -1032,6 +1071,19 @@ def validate_submission(a: ApplicationInput, ctx: SubmissionContext) -> list[Ref
 
     refusals += _check_formats(a, complete=True, hs_codes=ctx.hs_codes)
     return dedupe(refusals)
+
+
+def consignee_warnings(consignee: EnterpriseInfo | None) -> list[Refusal]:
+    """What the 收发货人 lookup says at once about the enterprise a typed code names, in 提交's words: R3's
+    失信企业不允许操作 (the seed's popup on entry) and R4's missing qualification."""
+    if consignee is None:
+        return []
+    refusals = []
+    if grade_class(consignee.credit_grade) == DISHONEST:
+        refusals.append(_dishonest(CONSIGNEE_LABEL, consignee, "consignee_code"))
+    if not consignee.qualified:
+        refusals.append(_unqualified(CONSIGNEE_LABEL, consignee, "consignee_code"))
+    return refusals
 
 
 def eligibility_to_start(declarant: EnterpriseInfo, consignee: EnterpriseInfo | None,
@@ -1523,10 +1575,11 @@ def check_pdf(filename: str, data: bytes, facts: PdfFacts, *, field: str = "atta
 
 
 def check_attachment_count(existing: int, adding: int, limit: int = MAX_ATTACHMENTS, *,
-                           field: str = "attachments") -> Refusal | None:
-    """R10/R18: refuse an upload that would take the attachments over the limit."""
+                           field: str = "attachments", names: Collection[str] = ()) -> Refusal | None:
+    """R10/R18: refuse an upload that would take the attachments over the limit, naming the files refused
+    (``names``, the ``adding`` files' names, when known)."""
     if existing + adding > limit:
-        return _too_many_attachments(existing + adding, limit, field)
+        return _too_many_attachments(existing + adding, limit, field, tuple(names) if len(names) == adding else ())
     return None
 
 

@@ -27,7 +27,8 @@ def check_uploads(files, existing, limit, field):
 
     Names are cleaned first (`rules.safe_filename`), so refusals and the stored files show the same name.
     """
-    too_many = rules.check_attachment_count(existing, len(files), limit, field=field)
+    too_many = rules.check_attachment_count(existing, len(files), limit, field=field,
+                                            names=[rules.safe_filename(upload.filename) for upload in files])
     if too_many:
         return [], [too_many]
     named = [(rules.safe_filename(upload.filename), upload.read(rules.MAX_PDF_BYTES + 1)) for upload in files]
@@ -68,5 +69,9 @@ def files_not_kept(names, field="attachments"):
     """Browsers cannot refill a file box: say which good files were not kept, so none vanish unnoticed."""
     if not names:
         return []
-    return [rules.Refusal(text=rules.N_("本次选择的文件 %(names)s 未保存，请修改上述问题后重新选择上传。"),
-                          params={"names": "、".join(names)}, code="upload.not_kept", field=field)]
+    # Two sentences rather than one with a plural: a refusal is worded later, by web.say, with gettext alone.
+    if len(names) == 1:
+        return [rules.Refusal(text=rules.N_("本次选择的文件 %(name)s 未保存，请修改上述问题后重新选择上传。"),
+                              params={"name": names[0]}, code="upload.not_kept", field=field)]
+    return [rules.Refusal(text=rules.N_("本次选择的 %(count)s 个文件 %(names)s 均未保存，请修改上述问题后重新选择上传。"),
+                          params={"count": len(names), "names": "、".join(names)}, code="upload.not_kept", field=field)]

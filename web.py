@@ -207,7 +207,7 @@ def upload_limits(existing=0, limit=rules.MAX_ATTACHMENTS):
         "data-max-files": max(limit - existing, 0),
         "data-max-file-bytes": rules.MAX_PDF_BYTES,
         "data-max-request-bytes": current_app.config["MAX_CONTENT_LENGTH"],
-        "data-too-many": gettext("最多还能上传%(count)s个PDF文件，本次选择了{n}个，请减少后再上传。", count=max(limit - existing, 0)),
+        "data-too-many": gettext("最多还能上传%(count)s个PDF文件，本次选择了{n}个（{names}），请减少后再上传。", count=max(limit - existing, 0)),
         "data-too-big": gettext("文件 {name} 大小为 {size}M，超过单个文件4M的上限，请压缩或拆分后再上传。"),
         "data-too-much": gettext("所选文件共 {size}M，超过每次提交 %(limit)sM 的上限，请分几次上传。",
                                  limit=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)),

@@ -1,6 +1,9 @@
 """Fill a database with N applications and time the typical 预约通关查询 requests through the app.
 
-    .venv/bin/python bench/query.py [--rows 1000000] [--runs 30]
+    .venv/bin/python bench/query.py [--rows 1000000] [--runs 30] [--queue]
+
+With --queue, also the 预约审核 queue of demo-customs (four ports) in the same run; the last line is then the ratio
+of the slowest queue request's p95 to the slowest query's p95 (issue 11: at most 2 at 1,000,000 rows).
 
 SQLite in a scratch file by default; PostgreSQL when DATABASE_URL is given (its tables are rebuilt).
 The last line is p50/p95 of the slowest typical query.
@@ -61,6 +64,14 @@ def fill(app, rows, seed=7):
                 status = rng.choices(recent_statuses, recent_weights)[0]
             else:
                 status = rng.choices(old_statuses, old_weights)[0]
+            accepted = status in (rules.ACCEPTED, rules.APPROVED, rules.CLEARED) or (
+                status == rules.CANCELLED and rng.random() < 0.5)
+            approved = status in (rules.APPROVED, rules.CLEARED) or (status == rules.CANCELLED and accepted
+                                                                      and rng.random() < 0.5)
+            # Statements: most cancellations after approval, a few overdue appointments; read after a few days.
+            statement = (status == rules.CANCELLED and approved and rng.random() < 0.9) or (
+                status == rules.APPROVED and start < NOW - timedelta(days=5) and rng.random() < 0.1)
+            statement_at = start + timedelta(days=1) if statement else None
             batch.append({
                 "pre_entry_number": rules.pre_entry_number(created.year, 90_000_000_000 + n),
                 "declarant_id": declarant, "consignee_id": consignee, "consignee_code": "",
@@ -69,7 +80,13 @@ def fill(app, rows, seed=7):
                 "start": start, "end": start + rules.WINDOW, "reason_category": "perishable", "reason_text": "",
                 "direction": rng.choice("IE"), "status": status, "created_at": created, "updated_at": created,
                 "submitted_at": None if status == rules.DRAFT else created, "return_reason": "", "statement_text": "",
-                "version": 1,
+                "version": 1, "paper": rng.random() < 0.02,
+                "accepted_at": created + timedelta(hours=2) if accepted else None,
+                "approved_at": created + timedelta(hours=4) if approved else None,
+                "cancelled_at": created + timedelta(hours=6) if status == rules.CANCELLED else None,
+                "statement_at": statement_at,
+                "statement_read_at": statement_at + timedelta(days=2)
+                if statement and statement_at + timedelta(days=2) < NOW else None,
             })
             if len(batch) == 20_000:
                 db.session.execute(insert(table), batch)
@@ -93,43 +110,67 @@ def fill(app, rows, seed=7):
         return user.username, firm.customs_code
 
 
+def timed(client, urls, runs):
+    """Print p50/p95 in ms of each URL; return the name and (p50, p95) of the slowest by p95."""
+    results = {}
+    for name, url in urls.items():
+        for _ in range(3):
+            assert client.get(url).status_code == 200, url
+        samples = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            response = client.get(url)
+            samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, url
+        results[name] = percentiles(samples)
+        print(f"{name:44s} p50={results[name][0]:7.1f} ms  p95={results[name][1]:7.1f} ms", flush=True)
+    slowest = max(results, key=lambda name: results[name][1])
+    return slowest, results[slowest]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--queue", action="store_true",
+                        help="also time demo-customs' 预约审核 queue (four ports) and print its ratio to the query")
     args = parser.parse_args()
     app = scratch_app()
     username, own_code = fill(app, args.rows)
     client = app.test_client()
     login(client, username)
     recent = "applied_from=2026-11-08&applied_to=2026-11-23"
-    queries = {
-        "A, 15 days applied": f"/query?category=A&{recent}",
-        "A, 15 days applied, status draft": f"/query?category=A&{recent}&status=draft",
-        "A, 15 days appointment": "/query?category=A&appointment_from=2026-06-01&appointment_to=2026-06-16",
-        "B, 15 days applied": f"/query?category=B&consignee_code={own_code}&{recent}",
-        "A, all history, page 1": "/query?category=A",
-        "A, all history, page 50": "/query?category=A&page=50",
-        "A, status cleared_no_feedback": "/query?category=A&status=cleared_no_feedback",
-        "A, one pre-entry number": f"/query?category=A&pre_entry_number={rules.pre_entry_number(2025, 90_000_000_123)}",
-    }
-    results = {}
-    for name, url in queries.items():
-        for _ in range(3):
-            assert client.get(url).status_code == 200
-        samples = []
-        for _ in range(args.runs):
-            started = time.perf_counter()
-            response = client.get(url)
-            samples.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-        results[name] = percentiles(samples)
-        print(f"{name:40s} p50={results[name][0]:7.1f} ms  p95={results[name][1]:7.1f} ms")
-    slowest = max(results, key=lambda name: results[name][1])
+    slowest, (p50, p95) = timed(client, {
+        "query: A, 15 days applied": f"/query?category=A&{recent}",
+        "query: A, 15 days applied, status draft": f"/query?category=A&{recent}&status=draft",
+        "query: A, 15 days appointment": "/query?category=A&appointment_from=2026-06-01&appointment_to=2026-06-16",
+        "query: B, 15 days applied": f"/query?category=B&consignee_code={own_code}&{recent}",
+        "query: A, all history, page 1": "/query?category=A",
+        "query: A, all history, page 50": "/query?category=A&page=50",
+        "query: A, status cleared_no_feedback": "/query?category=A&status=cleared_no_feedback",
+        "query: A, one pre-entry number":
+            f"/query?category=A&pre_entry_number={rules.pre_entry_number(2025, 90_000_000_123)}",
+    }, args.runs)
     engine = "postgresql" if "postgres" in app.config["SQLALCHEMY_DATABASE_URI"] else "sqlite"
     print(f"{args.rows} rows on {engine}; slowest typical query: {slowest}")
-    p50, p95 = results[slowest]
     print(f"p50_ms={p50:.1f} p95_ms={p95:.1f}")
+    if args.queue:
+        officer = app.test_client()
+        login(officer, "demo-customs")
+        slowest, (_, queue_p95) = timed(officer, {
+            "queue: needs action now (opening view)": "/review",
+            "queue: all statuses, port 8000": "/review?status=&port=8000",
+            "queue: all statuses, page 20": "/review?status=&page=20",
+            "queue: submitted, by appointment": "/review?status=submitted&sort=start",
+            "queue: cleared, by appointment": "/review?status=cleared&sort=start",
+            "queue: overdue feedback": "/review?status=&overdue=1",
+            "queue: statements waiting": "/review?status=&statement=1",
+            "queue: paper applications": "/review?status=&channel=paper",
+            "queue: 15 days appointment, page 20":
+                "/review?status=&appointment_from=2026-06-01&appointment_to=2026-06-16&page=20",
+        }, args.runs)
+        print(f"slowest queue request: {slowest}")
+        print(f"query_p95_ms={p95:.1f} queue_p95_ms={queue_p95:.1f} ratio={queue_p95 / p95:.2f}")
 
 
 if __name__ == "__main__":

@@ -451,7 +451,7 @@ def send_statement(application_id, body):
     if refusals:
         raise ApiError(400, refusals)
     application.statement_text, application.statement_at = text, clock.now()
-    application.record(current_user, gettext("发送情况说明"))
+    application.record(current_user, rules.system_note("statement_sent"))
     db.session.flush()
     return as_schema(application)
 

@@ -1,9 +1,7 @@
 """预约申请: the application screen, its helpers (each with a no-JS twin), uploads, 暂存, 提交, cancel, feedback, statement.
 
-暂存 and 提交, in order: `save` checks the draft (rules.validate_draft) and writes it (`write_draft`); `submit`
-does the same, then asks rules.check_submission with the facts models.submission_context gathers once, and moves
-the draft to 申报 (Application.move, as rules.TRANSITIONS allows).
-"""
+暂存 and 提交: `save` checks the draft (rules.validate_draft) and writes it (`write_draft`); `submit` then asks
+rules.check_submission (facts from models.submission_context) and moves the draft to 申报 (Application.move)."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
@@ -15,8 +13,7 @@ import rules
 from application_page import HELPERS, REDRAWN_PARTS, ApplicationPage, parse_action, run_helper
 from extensions import db
 from forms import ApplicationForm, StatementForm
-from models import (ROLE_ENTERPRISE, Application, Attachment, feedback_refusals, reference_data,
-                    submission_context)
+from models import ROLE_ENTERPRISE, Application, Attachment, feedback_refusals, reference_data, submission_context
 from uploads import attach, check_uploads, files_not_kept, uploaded_files
 from web import render_page, role_required, say, send_attachment
 
@@ -88,6 +85,9 @@ def edit(application_id):
 def handle_post(form, application):
     """Route a POST of the form: 暂存/上传PDF, 提交, deleting a file, or a helper action."""
     name, number = parse_action(request.form.get("action"))
+    if application is not None and name in ("delete", "cancel", "copy"):
+        # The toolbar's buttons are in this one form (IE has no form= attribute): each goes on to its own view.
+        return {"delete": delete, "cancel": cancel, "copy": copy}[name](application.id)
     if name in ("save", "upload", "submit"):
         if application is not None and not rules.can_edit(application.status):
             flash(gettext("该申请已申报，不能再修改。"), "error")
@@ -272,7 +272,7 @@ def statement(application_id):
         return show(page, 400)
     application.statement_text, application.statement_at = text, clock.now()
     attach(application, accepted, Attachment.KIND_STATEMENT)
-    application.record(current_user, gettext("发送情况说明"))
+    application.record(current_user, rules.system_note("statement_sent"))
     db.session.commit()
     flash(gettext("情况说明已发送，海关将据此处理。"), "success")
     return redirect_to(application)

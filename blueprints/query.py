@@ -2,7 +2,7 @@
 import csv
 import io
 
-from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user
 
@@ -49,6 +49,10 @@ def checked_search(values):
         malformed += rules.check_typed_text(values[name], name, rules.Message(text=label), column_length(column))
     if malformed:
         return malformed, None
+    if values["pre_entry_number"]:
+        # A pre-entry number names one application forever: no date range, today's default or one typed, may hide
+        # it (nor be refused by R22, since it is not applied). The page says so beside the results.
+        dates = dict.fromkeys(dates)
     refusals = rules.check_query(
         values["category"], (own.customs_code, own.uscc), values["consignee_code"],
         dates["applied_from"], dates["applied_to"], dates["appointment_from"], dates["appointment_to"],
@@ -148,6 +152,10 @@ def batch_delete():
         # A crafted or stale request: someone else's, or no longer a draft. Delete nothing.
         flash(gettext("只能删除本企业申报的暂存状态申请，所选申请中有不能删除的，未删除任何申请。请刷新后重新勾选。"), "error")
         return redirect(url_for("query.index", **back), code=303)
+    if request.form.get("confirm") != "yes":
+        # Not asked yet (JavaScript off, or IE9/10 without htmx, whose hx-confirm asks and sends confirm=yes):
+        # a page lists what would be deleted, with the button that deletes it.
+        return render_template("query/confirm_delete.html", drafts=drafts, back=back)
     for application in drafts:
         db.session.delete(application)
     db.session.commit()

@@ -11,9 +11,9 @@ import clock
 import rules
 from extensions import db
 from forms import PaperApplicationForm
-from models import (ROLE_ADMIN, ROLE_CUSTOMS, ROLE_SITE_ADMIN, QUEUE_ACTION, Application, Enterprise,
+from models import (ROLE_ADMIN, ROLE_CUSTOMS, ROLE_SITE_ADMIN, QUEUE_ACTION, Application, Enterprise, ReviewQueue,
                     declaration_facts, enter_paper_application, hour_load, obligations, port_calendars,
-                    reference_data, review_search, statistics_rows, submission_context)
+                    reference_data, statistics_rows, submission_context)
 from web import administered_ports, errors_by_field, parse_dates, render_page, role_required, say, send_attachment
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -63,12 +63,10 @@ def queue():
     values = read_queue_filters(request.args)
     dates, refusals = parse_dates(values, ("appointment_from", "appointment_to"))
     page = min(max(request.args.get("page", 1, type=int), 1), 10 ** 6)
-    rows, count, by_status = review_search(my_ports(), values, dates, clock.now())
+    search = ReviewQueue(my_ports(), values, dates, clock.now())
     total, results, counts = 0, [], {}
     if not refusals:
-        total = db.session.execute(count).scalar()
-        results = db.session.execute(rows.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
-        counts = {status: number for status, number in db.session.execute(by_status).all()}
+        total, results, counts = search.total(), search.page(page, PAGE_SIZE), search.counts()
     filters = {name: value for name, value in values.items() if value}
     return render_page(
         "review/queue.html", ("review-queue-page",), 400 if refusals else 200,
@@ -164,7 +162,7 @@ def statement_read(application_id):
         abort(404)
     if application.statement_read_at is None:
         application.statement_read_at = clock.now()
-        application.record(current_user, gettext("情况说明已阅"))
+        application.record(current_user, rules.system_note("statement_read"))
         db.session.commit()
     flash(gettext("已将 %(number)s 的情况说明标记为已阅。", number=application.pre_entry_number), "success")
     return redirect(url_for("review.detail", application_id=application.id), code=303)
@@ -247,9 +245,8 @@ def paper():
     if refusals:
         return render_template("review/paper.html", form=form, errors=errors_by_field(refusals)), 400
     reference, received_on = form.paper_reference.data.strip(), form.received_on()
-    note = gettext("纸质申请 %(reference)s，收单日期 %(day)s，由海关录入", reference=reference, day=received_on.isoformat())
-    if waived:
-        note += "；" + gettext("例外受理：%(reason)s", reason=exception_reason)
+    note = rules.system_note("paper_entered_exception" if waived else "paper_entered", reference=reference,
+                             day=received_on.isoformat(), **({"reason": exception_reason} if waived else {}))
     application = enter_paper_application(declarant, consignee, data, current_user, {
         "reference": reference, "received_on": received_on, "exception_reason": exception_reason if waived else "",
         "waived": [r.code for r in waived], "note": note,

@@ -7,7 +7,7 @@ import socket
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -152,7 +152,29 @@ def email():
 @bp.route("/notices")
 @role_required(ROLE_ENTERPRISE)
 def notices():
-    """站内通知: the enterprise's latest notices, newest first."""
+    """站内通知: the enterprise's latest notices, newest first, the unread ones marked."""
     rows = db.session.execute(select(Notice).where(Notice.enterprise_id == current_user.enterprise_id)
-                              .order_by(Notice.id.desc()).limit(100)).scalars().all()
+                              .order_by(Notice.created_at.desc(), Notice.id.desc()).limit(100)).scalars().all()
     return render_template("webhooks/notices.html", notices=rows, text=outbox.notice_text)
+
+
+@bp.route("/notices/<int:notice_id>/read", methods=["POST"])
+@role_required(ROLE_ENTERPRISE)
+def notice_read(notice_id):
+    """Mark a notice read, as opening a letter does: with ``open``, go on to its application."""
+    notice = own(Notice, notice_id)
+    Notice.mark_read(current_user.enterprise_id, clock.now(), notice.id)
+    db.session.commit()
+    if request.form.get("open") and notice.application_id:
+        return redirect(url_for("apply.edit", application_id=notice.application_id), code=303)
+    return redirect(url_for("webhooks.notices"), code=303)
+
+
+@bp.route("/notices/read", methods=["POST"])
+@role_required(ROLE_ENTERPRISE)
+def notices_read():
+    """全部标为已读: every notice of the enterprise read."""
+    marked = Notice.mark_read(current_user.enterprise_id, clock.now())
+    db.session.commit()
+    flash(ngettext("已将%(num)d条通知标为已读。", "已将%(num)d条通知标为已读。", marked), "success")
+    return redirect(url_for("webhooks.notices"), code=303)

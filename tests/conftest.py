@@ -2,6 +2,7 @@
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
@@ -178,6 +179,12 @@ def browser_login(page, username, password=PASSWORD):
     page.get_by_role("button", name="登 录").click()
 
 
+def switch_to_english(page):
+    """Press the header's English switch; the choice is kept in the session (and survives a login)."""
+    page.get_by_role("button", name="English").click()
+    page.wait_for_selector("html[lang=en]")
+
+
 # PostgreSQL: a throwaway cluster from Debian's binaries, unless DATABASE_URL names one.
 
 
@@ -204,16 +211,25 @@ def postgres_url():
     root = Path(tempfile.mkdtemp(prefix="yuyue-pg-"))
     if run_as:
         shutil.chown(root, "postgres")
-    data, port = root / "data", 55432 + os.getpid() % 1000
+    data = root / "data"
     subprocess.run(
         run_as + [str(pg_bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"],
         check=True, capture_output=True, timeout=120,
     )
-    subprocess.run(
-        run_as + [str(pg_bin / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-t", "60", "start", "-o",
-                  f"-k {root} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"],
-        check=True, capture_output=True, timeout=120,
-    )
+    for attempt in range(5):
+        # A port free a moment ago may be taken by another cluster (parallel test runs) before ours binds it.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        started = subprocess.run(
+            run_as + [str(pg_bin / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-t", "60", "start",
+                      "-o", f"-k {root} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"],
+            capture_output=True, timeout=120,
+        )
+        if started.returncode == 0:
+            break
+    else:
+        raise RuntimeError(f"PostgreSQL did not start: {(root / 'log').read_text()[-2000:]}")
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:

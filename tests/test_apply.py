@@ -221,7 +221,9 @@ def test_R10_sixth_file_is_refused_and_the_five_stay(general, app):
     data = form_data(general, path=path, action="upload", version=str(application.version))
     data["attachments"] = [(io.BytesIO(small_pdf()), "6.pdf")]
     page = general.post(path, data=data, content_type="multipart/form-data").get_data(as_text=True)
-    assert "5" in page and "6.pdf" not in re.sub(r"<input[^>]*>", "", page.split('id="attachment-list"')[1])
+    kept = page.split('id="attachment-list"')[1].split("</table>")[0]
+    assert "5" in page and "6.pdf" not in re.sub(r"<input[^>]*>", "", kept)
+    assert "文件 6.pdf 未上传" in page  # the refusal names the sixth file
     with app.app_context():
         assert len(db.session.get(Application, application.id).attachments) == 5
 

@@ -8,61 +8,14 @@ from pypdf import PdfReader
 
 from extensions import db
 from models import Application
-from tests.conftest import browser_login, ids_with_status
-
-SMALL_SCREEN = {"width": 1024, "height": 768}
-
-# Every visible control and label of a form, and whether the user can see it all: inside the viewport, and inside
-# every ancestor that clips (overflow not visible), unless that ancestor scrolls (then it can be scrolled to).
-# A function, not an expression: Playwright evaluates a bare expression with eval, which the CSP refuses.
-CUT_OFF = """(selector) => {
-  const root = document.querySelector(selector);
-  if (!root) return ['no ' + selector];
-  const width = document.documentElement.clientWidth;
-  const cut = [];
-  const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.name ? '[name=' + el.name + ']' : '')
-    + ' "' + (el.innerText || el.value || '').trim().slice(0, 30) + '"';
-  for (const el of root.querySelectorAll('input:not([type=hidden]), select, textarea, button, label, th, a')) {
-    const box = el.getBoundingClientRect();
-    const style = getComputedStyle(el);
-    if (box.width === 0 || box.height === 0 || style.visibility === 'hidden' || el.closest('.default-button, .visually-hidden')) continue;
-    let scrolls = false;
-    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
-      const s = getComputedStyle(up);
-      if (s.overflowX === 'visible' && s.overflowY === 'visible') continue;
-      // A list scrolling inside the form is fine; the form itself (or the page around it) scrolling is not.
-      if ((s.overflowX === 'auto' || s.overflowX === 'scroll') && root.contains(up) && up !== root) { scrolls = true; break; }
-      const outer = up.getBoundingClientRect();
-      if (box.left < outer.left - 1 || box.right > outer.right + 1) { cut.push(name(el) + ' clipped by ' + name(up)); break; }
-    }
-    const cell = el.parentElement && el.parentElement.closest('th, td');
-    if (cell) {
-      const c = cell.getBoundingClientRect();
-      if (box.left < c.left - 1 || box.right > c.right + 1) cut.push(name(el) + ' overflows its cell');
-    }
-    if (!scrolls && (box.left < -1 || box.right > width + 1)) cut.push(name(el) + ' right ' + Math.round(box.right) + ' > ' + width);
-    // A label wrapped one character a line: as many lines as characters (each line's box counted once).
-    if (el.tagName === 'LABEL' || el.tagName === 'TH') {
-      const range = document.createRange();
-      range.selectNodeContents(el);
-      const tops = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
-      const chars = el.innerText.trim().length;
-      if (chars > 2 && tops.size > 2 && tops.size * 2 > chars) cut.push(name(el) + ' wraps per character');
-    }
-  }
-  return cut;
-}"""
+from tests.conftest import browser_login, ids_with_status, switch_to_english
+from tests.layout import SMALL_SCREEN, cut_off
 
 
 @pytest.fixture()
 def small(page):
     page.set_viewport_size(SMALL_SCREEN)
     return page
-
-
-def switch_to_english(page):
-    page.get_by_role("button", name="English").click()
-    page.wait_for_selector("html[lang=en]")
 
 
 def test_home_of_demo_overdue_names_and_links_its_overdue_application(small, app):
@@ -139,7 +92,7 @@ def test_nothing_of_the_form_is_cut_off_at_1024x768(small, english, path, select
     page.goto(path)
     if english:
         switch_to_english(page)
-    assert page.evaluate(CUT_OFF, selector) == []
+    assert cut_off(page, selector) == []
 
 
 @pytest.mark.parametrize("has_mutation_observer", [True, False], ids=["ie11+", "ie10-like"])
@@ -153,3 +106,85 @@ def test_htmx_loads_only_where_mutation_observer_exists(browser, live_server, ha
     loaded = page.evaluate("() => typeof window.htmx !== 'undefined'")
     context.close()
     assert loaded == has_mutation_observer
+
+
+# The rest of issue 12: the toolbar's one row, the dishonest consignee on lookup, the HS picker's keys, waiting.
+
+def test_toolbar_is_one_row_and_a_dishonest_consignee_is_warned_on_lookup(small):
+    """R3: typing a dishonest consignee's code says 失信企业不允许操作 at once (htmx on change, or 查询收发货人)."""
+    page = small
+    browser_login(page, "demo-general")
+    page.goto("/apply/new")
+    tops = page.locator("#actions > a, #actions > button").evaluate_all(
+        "(els) => els.map(e => Math.round(e.getBoundingClientRect().top))")
+    assert len(tops) == 5 and len(set(tops)) == 1  # +新增 暂存 删除 取消预约 提交, side by side
+    assert re.fullmatch(r"通知 \(\d+\)", page.locator("#notices-link").inner_text())
+    page.get_by_label("联系人姓名").fill("王五")
+    page.get_by_label("收发货人", exact=True).fill("1301960789")
+    if page.js_enabled:
+        page.get_by_label("收发货人", exact=True).dispatch_event("change")
+    else:
+        page.get_by_role("button", name="查询收发货人").click()
+    warning = page.locator("#consignee-warning[role=alert]")
+    warning.wait_for()
+    assert warning.inner_text().startswith("失信企业不允许操作") and "石家庄恒通商贸有限公司" in warning.inner_text()
+    assert page.get_by_label("联系人姓名").input_value() == "王五"
+
+
+def test_hs_picker_enter_opens_the_list_and_arrows_and_enter_pick(small):
+    """R8: Enter on a prefix opens 商品列表 (no red errors); with JavaScript, ↓ and Enter pick the second line."""
+    page = small
+    browser_login(page, "demo-general")
+    page.goto("/apply/new")
+    box = page.get_by_label("商品HS编码")
+    box.fill("2006")
+    box.press("Enter")
+    page.locator("#hs-2006002000").wait_for()
+    assert page.locator("#goods-block .error").count() == 0
+    if page.js_enabled:
+        box.press("ArrowDown")
+        assert page.locator("#hs-2006002000").is_checked()
+        box.press("Enter")
+    else:
+        page.locator("#hs-2006002000").check()
+        page.get_by_role("button", name="确定").click()
+    page.wait_for_function("() => document.getElementById('new_hs_code').value === '2006002000'")
+    assert page.get_by_label("商品名称", exact=True).input_value() == "糖渍制橄榄"
+    assert page.locator("#goods-block .error").count() == 0
+
+
+def test_waiting_disables_buttons_and_says_so(browser, live_server, tmp_path):
+    """While an answer is on its way: a helper's button is disabled and the part it redraws marked busy (the answer is
+    held until checked); the upload form's buttons are disabled and it says 正在上传 (as the page is left, it notes
+    what it showed, read back on the next page). Nothing is timed."""
+    from playwright.sync_api import expect
+    from tests.test_apply import small_pdf
+    context = browser.new_context(base_url=live_server, locale="zh-CN", viewport=SMALL_SCREEN)
+    context.add_init_script("""addEventListener('pagehide', function () {
+      var form = document.getElementById('application-form');
+      if (!form) return;
+      var buttons = Array.prototype.slice.call(form.querySelectorAll('button:not(.default-button)'));
+      sessionStorage.setItem('left', JSON.stringify({
+        note: document.querySelector('#actions [data-busy-note]').textContent,
+        enabled: buttons.filter(function (b) { return !b.disabled; }).map(function (b) { return b.textContent; })}));
+    });""")
+    page = context.new_page()
+    browser_login(page, "demo-general")
+    page.goto("/apply/new")
+    held = []
+    page.route("**/apply/new", lambda route: held.append(route) if route.request.method == "POST" else route.continue_())
+    page.get_by_role("button", name="查询收发货人").click()
+    expect(page.get_by_role("button", name="查询收发货人")).to_be_disabled()
+    expect(page.locator("#consignee-info")).to_have_attribute("aria-busy", "true")
+    held.pop().continue_()
+    expect(page.get_by_role("button", name="查询收发货人")).to_be_enabled()
+    page.unroute("**/apply/new")
+    page.get_by_label("联系人姓名").fill("王五")
+    pdf = tmp_path / "清单.pdf"
+    pdf.write_bytes(small_pdf())
+    page.locator("#attachments").set_input_files(str(pdf))
+    page.get_by_role("button", name="上传PDF").click()
+    page.get_by_text("清单.pdf").first.wait_for()
+    left = page.evaluate("() => JSON.parse(sessionStorage.getItem('left'))")
+    context.close()
+    assert left == {"note": "正在上传，请稍候…", "enabled": []}

@@ -118,7 +118,8 @@ def test_R15_batch_delete_of_two_drafts(general, app):
     drafts = ids_with_status(app, DRAFT)
     before = count(app)
     response = general.post("/query/delete", data={"csrf_token": csrf_token(general, "/query"), "ids": drafts, "category": "A",
-                                                    "applied_from": "2026-11-09", "applied_to": "2026-11-23"})
+                                                    "applied_from": "2026-11-09", "applied_to": "2026-11-23",
+                                                    "confirm": "yes"})
     assert response.status_code == 303 and "category=A" in response.location
     assert count(app) == before - 2
     assert "已删除2项暂存申请" in general.get(response.location).get_data(as_text=True)

@@ -32,9 +32,10 @@
 
   /* The problem with one box's files, or ''. */
   function problemOf(input) {
-    var files = input.files, limit = number(input, 'data-max-file-bytes'), i;
+    var files = input.files, limit = number(input, 'data-max-file-bytes'), names = [], i;
     if (files.length > number(input, 'data-max-files')) {
-      return fill(input.getAttribute('data-too-many'), { n: files.length });
+      for (i = 0; i < files.length; i++) { names.push(files[i].name); }
+      return fill(input.getAttribute('data-too-many'), { n: files.length, names: names.join('、') });
     }
     for (i = 0; i < files.length; i++) {
       if (files[i].size > limit) {
