@@ -1159,7 +1159,9 @@ class ReviewQueue:
             # Overdue feedback is a matter of the clock, never stored: counted apart and taken from 预约成功.
             overdue = db.session.execute(_indexed(select(func.count()).select_from(Application).where(
                 self._where(_status_condition(rules.CLEARED_NO_FEEDBACK, self.now))),
-                self.index or "ix_application_feedback_due")).scalar()
+                # An appointment range reads its few overdue ones from the feedback index (it has start).
+                "ix_application_feedback_due" if self.index in (None, "ix_application_start_ports") else self.index)
+            ).scalar()
         counts[rules.APPROVED] = counts.get(rules.APPROVED, 0) - overdue
         counts[rules.CLEARED_NO_FEEDBACK] = overdue
         self._counts = {status: number for status, number in counts.items() if number}
