@@ -18,6 +18,14 @@ def small(page):
     return page
 
 
+def changed(page, field, button):
+    """What a user does after changing a field: htmx reacts to the change; without JS they press the field's button."""
+    if page.js_enabled:
+        field.dispatch_event("change")
+    else:
+        page.get_by_role("button", name=button).click()
+
+
 def test_home_of_demo_overdue_names_and_links_its_overdue_application(small, app):
     """R6/R17: the home page says what is overdue and links it; the link opens the application."""
     page = small
@@ -39,10 +47,7 @@ def test_thursday_office_hours_shows_the_R11_refusal_before_submit(small):
     page.get_by_label("预约进出口岸").select_option("8000")
     page.get_by_label("预约通关时间", exact=True).fill("2026-11-26")  # Thursday
     page.get_by_label("预约通关时间（时）").select_option("10")
-    if page.js_enabled:
-        page.get_by_label("预约通关时间", exact=True).dispatch_event("change")
-    else:
-        page.get_by_role("button", name="计算截止时间").click()
+    changed(page, page.get_by_label("预约通关时间", exact=True), "计算截止时间")
     box = page.locator("#deadline[role=alert]")
     box.wait_for()
     assert "非工作时间" in box.inner_text() and "最迟提交时间" not in page.locator("#schedule-info").inner_text()
@@ -121,10 +126,7 @@ def test_toolbar_is_one_row_and_a_dishonest_consignee_is_warned_on_lookup(small)
     assert re.fullmatch(r"通知 \(\d+\)", page.locator("#notices-link").inner_text())
     page.get_by_label("联系人姓名").fill("王五")
     page.get_by_label("收发货人", exact=True).fill("1301960789")
-    if page.js_enabled:
-        page.get_by_label("收发货人", exact=True).dispatch_event("change")
-    else:
-        page.get_by_role("button", name="查询收发货人").click()
+    changed(page, page.get_by_label("收发货人", exact=True), "查询收发货人")
     warning = page.locator("#consignee-warning[role=alert]")
     warning.wait_for()
     assert warning.inner_text().startswith("失信企业不允许操作") and "石家庄恒通商贸有限公司" in warning.inner_text()
