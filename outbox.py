@@ -30,7 +30,8 @@ from sqlalchemy import exists, select
 import clock
 import rules
 from extensions import db
-from models import STATUS_LISTENERS, Application, IdempotentResponse, Notice, NoticeAddress, Outbox, Webhook
+from models import (STATUS_LISTENERS, Application, IdempotentResponse, Notice, NoticeAddress, Outbox, Webhook,
+                    status_is)
 
 SIGNATURE_HEADER = "X-Yuyue-Signature"
 EVENT_ID_HEADER = "X-Yuyue-Event-Id"
@@ -147,10 +148,10 @@ def notice_text(pre_entry_number, status, note="", message=None):
 def notice_obligations(now):
     """Write a notice (and its e-mail) for each obligation that became due and was not noticed yet; return how many."""
     noticed = exists().where(Notice.application_id == Application.id, Notice.to_status == FEEDBACK_DUE)
-    feedback = select(Application).where(Application.status == rules.APPROVED, Application.statement_at.is_(None),
+    feedback = select(Application).where(status_is(rules.APPROVED), Application.statement_at.is_(None),
                                          Application.start <= now, ~noticed)
     noticed = exists().where(Notice.application_id == Application.id, Notice.to_status == STATEMENT_DUE)
-    statement = select(Application).where(Application.status == rules.CANCELLED, Application.approved_at.isnot(None),
+    statement = select(Application).where(status_is(rules.CANCELLED), Application.approved_at.isnot(None),
                                           Application.statement_at.is_(None), ~noticed)
     count = 0
     for kind, query, due in ((FEEDBACK_DUE, feedback, lambda a: rules.feedback_due(a.start)),

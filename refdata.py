@@ -12,7 +12,7 @@ from sqlalchemy import delete, insert, or_, select, update
 import rules
 from extensions import db
 from models import (Application, CalendarNote, CalendarYear, DeclarationRecord, HSCode, Port, Timetable,
-                    TransportMode, WorkingDay, audit, bump_reference_data, port_calendars)
+                    TransportMode, WorkingDay, audit, bump_reference_data, port_calendars, status_is)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -299,7 +299,7 @@ def applications_in_working_time(port_code, first, last):
     """Applications already submitted (申报, 已受理, 预约成功) at a port with a window on first..last that the
     current calendars put in working time (R11): listed for the administrator, never changed silently."""
     found = db.session.execute(select(Application).where(
-        Application.status.in_(LISTED_STATUSES),
+        status_is(*LISTED_STATUSES),
         or_(Application.declaration_port == port_code, Application.entry_port == port_code),
         Application.start >= datetime.combine(first, datetime.min.time()) - rules.WINDOW,
         Application.start < datetime.combine(last + timedelta(days=1), datetime.min.time()),
