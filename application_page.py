@@ -18,7 +18,7 @@ import clock
 import rules
 from extensions import db
 from forms import StatementForm
-from models import Enterprise, HSCode, Timetable, has_unfed_back, hs_lines, known_hs_codes, port_calendars
+from models import Attachment, Enterprise, HSCode, Timetable, has_unfed_back, hs_lines, known_hs_codes, port_calendars
 from web import errors_by_field, say
 
 _ACTION = re.compile(r"([a-z_]{1,20})(?::([0-9]{1,4}))?")
@@ -176,14 +176,25 @@ class ApplicationPage:
     @cached_property
     def consignee(self):
         """The consignee named in the form, looked up once per request."""
-        return Enterprise.by_code(self.form.consignee_code.data)
+        code = (self.form.consignee_code.data or "").strip().upper()
+        stored = self.application.consignee if self.application is not None and code else None
+        if stored is not None and code in (stored.customs_code, stored.uscc):
+            return stored  # the one Enterprise.by_code would find, loaded with the application (load_application)
+        return Enterprise.by_code(code)
 
     @cached_property
     def data(self):
         """The form as rules.ApplicationInput."""
-        application = self.application
         return self.form.to_input(self.declarant.info(), self.consignee.info() if self.consignee else None,
-                                  len(application.supplements) if application else 0)
+                                  len(self.supplements))
+
+    @property
+    def supplements(self):
+        """The application's 随附补充材料 as the page lists them (none yet for a new one); read each time, as files
+        come and go within a request."""
+        if self.application is None:
+            return []
+        return [a for a in self.application.lines("attachments") if a.kind == Attachment.KIND_SUPPLEMENT]
 
     def input_with(self, adding_files):
         """The form as rules.ApplicationInput, counting files about to be kept (R10)."""

@@ -22,9 +22,7 @@ bp = Blueprint("apply", __name__, url_prefix="/apply")
 
 def load_application(application_id, write=False):
     """The application if the logged-in enterprise may read it (write: change it, as its declarant); else 404."""
-    # Writing, the row stays locked to the end of the transaction (PostgreSQL; SQLite's BEGIN IMMEDIATE already
-    # serialises writers), so what is counted before a write (R10's files) is what the write adds to.
-    application = db.session.get(Application, application_id, with_for_update=write)
+    application = Application.by_id(application_id, write)
     own = current_user.enterprise_id
     access = application and own and rules.enterprise_access(
         application.status, is_declarant=application.declarant_id == own, is_consignee=application.consignee_id == own)
