@@ -415,8 +415,9 @@ class Application(db.Model):
         """The application to show, its consignee loaded with it (the page names it); or, ``write``, to change,
         its row locked to the end of the transaction (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
         writers), so that what is counted before a write (R10's files) is what the write adds to."""
-        # PostgreSQL locks no outer-joined row: writing, the consignee comes when asked.
-        return db.session.get(cls, application_id, with_for_update=write, options=() if write else _WITH_CONSIGNEE)
+        if write:  # (PostgreSQL locks no outer-joined row: writing, the consignee comes when asked)
+            return db.session.get(cls, application_id, with_for_update=True)
+        return db.session.execute(_TO_SHOW, {"id": application_id}).scalar_one_or_none()
 
     def lines(self, collection):
         """One of the application's lists as a page shows it ("goods", "declaration_numbers", "attachments"): the
@@ -425,14 +426,12 @@ class Application(db.Model):
         page's three cost a fifth of it.)"""
         if collection in self.__dict__:
             return getattr(self, collection)
-        db.session.flush()  # as the ORM's own queries do: a change not yet written is read too
-        return db.session.connection().execute(_LINES[collection], {"application": self.id}).all()
+        return plain_rows(_LINES[collection], {"application": self.id}).all()
 
     def history_lines(self):
         """The audit trail as the pages show it (HistoryLine rows, oldest first): read as plain rows with the user's
         name, not as StatusChange objects each loaded with its user and enterprise (a tenth of the page's time)."""
-        db.session.flush()  # as the ORM's own queries do: a change not yet written is shown too
-        return [HistoryLine(*row) for row in db.session.connection().execute(_HISTORY_LINES, {"application": self.id})]
+        return [HistoryLine(*row) for row in plain_rows(_HISTORY_LINES, {"application": self.id})]
 
     @property
     def supplements(self):
@@ -620,7 +619,8 @@ class StatusChange(db.Model):
         return rules.stored_note(self.note_key, self.note_params)
 
 
-_WITH_CONSIGNEE = (joinedload(Application.consignee),)
+# Built once: session.get() with an option builds its statement and cache key anew on every page.
+_TO_SHOW = select(Application).where(Application.id == bindparam("id")).options(joinedload(Application.consignee))
 
 
 def _lines_of(model, *columns):
@@ -683,20 +683,28 @@ def _read_calendar(code):
 
 
 def has_unfed_back(enterprise_id, limit=5):
-    """The applications (oldest first, at most ``limit``) of which the enterprise is declarant or consignee that
-    are overdue for feedback (R6, R17): empty when none, so it reads as a truth value too."""
+    """The applications (rows of id, pre_entry_number, start; oldest first, at most ``limit``) of which the
+    enterprise is declarant or consignee that are overdue for feedback (R6, R17): empty when none, so it reads as a
+    truth value too."""
     statement = _UNFED_BACK.get(limit)
     if statement is None:
         # Built once per limit: every application page and submit asks, and building it cost more than running it.
-        statement = _UNFED_BACK[limit] = select(Application).where(
+        statement = _UNFED_BACK[limit] = select(Application.id, Application.pre_entry_number, Application.start).where(
             _overdue(bindparam("overdue_before")),
             (Application.declarant_id == bindparam("enterprise")) | (Application.consignee_id == bindparam("enterprise")),
         ).order_by(Application.start, Application.id).limit(limit)
-    return db.session.execute(statement, {"enterprise": enterprise_id,
-                                          "overdue_before": rules.overdue_before(clock.now())}).scalars().all()
+    return plain_rows(statement, {"enterprise": enterprise_id, "overdue_before": rules.overdue_before(clock.now())}).all()
 
 
 _UNFED_BACK = {}
+
+
+def plain_rows(statement, params):
+    """The rows of a statement of columns, read on the session's connection: without the ORM's execution layer,
+    which for a small query costs more than the query. Changes not yet written are written first, as the ORM's
+    autoflush would."""
+    db.session.flush()
+    return db.session.connection().execute(statement, params)
 
 
 def status_is(*statuses):
@@ -722,7 +730,7 @@ def enterprise_agenda(enterprise_id, now):
     facts = {"enterprise": enterprise_id, "now": now, "until": now + timedelta(days=UPCOMING_DAYS),
              "since": now - timedelta(days=RECENT_DECISION_DAYS)}
     agenda = {name: [] for name in AGENDA_LISTS}
-    for row in db.session.execute(_AGENDA, facts):
+    for row in plain_rows(_AGENDA, facts):
         agenda[AGENDA_LISTS[row.list]].append(AgendaEntry(*row[2:], now=now))
     return agenda
 
@@ -775,7 +783,8 @@ def _agenda_statement():
         part("drafts", (Application.updated_at.desc(), Application.id.desc()), own,
              status_is(rules.DRAFT), limit=20),
         part("decisions", (StatusChange.at.desc(), StatusChange.id.desc()), own,
-             StatusChange.to_status.in_(DECISION_STATUSES), StatusChange.from_status != StatusChange.to_status,
+             StatusChange.to_status.in_([literal_column(f"'{status}'") for status in DECISION_STATUSES]),
+             StatusChange.from_status != StatusChange.to_status,
              StatusChange.at >= bindparam("since"), changes=(StatusChange.at, StatusChange.to_status), limit=20),
     ).subquery()
     return select(parts).order_by(parts.c.list, parts.c.rank)
@@ -790,7 +799,7 @@ def known_hs_codes(codes):
     codes = {c for c in codes if rules.is_hs_code(c)}
     if not codes:
         return set()
-    return set(db.session.execute(_KNOWN_HS_CODES, {"codes": sorted(codes)}).scalars())
+    return set(plain_rows(_KNOWN_HS_CODES, {"codes": sorted(codes)}).scalars())
 
 
 # Built once (every submit checks its goods): the codes go in as one expanding parameter.
@@ -818,7 +827,7 @@ def hs_lines(prefix):
     """The catalogue lines under an HS prefix (rules.hs_prefix), first rules.HS_PICKER_LINES of them."""
     # Plain named tuples: a template finds a Row's fields only after normal attribute lookup fails (its __getattr__),
     # which took the picker's fifty lines twice as long to render.
-    return [HSLine(*row) for row in db.session.execute(_HS_LINES, {"low": prefix, "high": prefix + "~"})]
+    return [HSLine(*row) for row in plain_rows(_HS_LINES, {"low": prefix, "high": prefix + "~"})]
 
 
 HSLine = namedtuple("HSLine", "code name note")

@@ -1,20 +1,23 @@
 """What every view shares: role checks, message translation, fragments, error pages, template globals."""
+import weakref
 from collections import ChainMap
 from datetime import date
 from functools import wraps
 from io import BytesIO
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, g, render_template, request, send_file, session, url_for
+from flask import (abort, current_app, g, has_request_context, render_template, request, send_file, session,
+                   url_for)
 from flask.globals import _cv_request
 from flask.templating import Environment
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
-from jinja2 import pass_eval_context
+from jinja2 import nodes, pass_eval_context
 from jinja2.runtime import Context
-from jinja2.utils import _PassArg
+from jinja2.utils import _PassArg, internalcode
+from jinja2.visitor import NodeTransformer
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 from sqlalchemy import select
@@ -309,14 +312,66 @@ class SiteContext(Context):
             return __self.environment.undefined("value was undefined because a callable raised a StopIteration exception")
 
 
+class _TranslateConstants(NodeTransformer):
+    """{{ _('…') }} of a constant string with nothing to fill, translated as the template is compiled: the page's
+    text becomes the template's own, as if written in that language (a page has scores of them; each call cost
+    what a field's markup costs). Anything else (variables, a computed string) is still translated as it renders."""
+
+    def __init__(self, translations):
+        self.translations = translations
+
+    def visit_Call(self, node):
+        node = self.generic_visit(node)
+        if not (isinstance(node.node, nodes.Name) and node.node.name in ("_", "gettext") and len(node.args) == 1
+                and isinstance(node.args[0], nodes.Const) and isinstance(node.args[0].value, str)
+                and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None):
+            return node
+        translated = self.translations.ugettext(node.args[0].value)
+        if "%" in translated:
+            try:
+                translated = translated % {}  # as _template_gettext formats it ("%%" is "%")
+            except (KeyError, TypeError, ValueError):
+                return node  # it would fail as it renders too: leave it to say so there
+        # Marked safe under autoescaping, as _template_gettext's Markup: the text is the site's own.
+        return nodes.MarkSafeIfAutoescape(nodes.Const(translated, lineno=node.lineno), lineno=node.lineno)
+
+
+def _compiling_language():
+    """The language templates are compiled in now: the request's, or None outside a request (then nothing is
+    translated in advance)."""
+    return str(get_locale()) if has_request_context() else None
+
+
 class SiteEnvironment(Environment):
-    """Flask's Jinja environment, with globals that are quicker to import under (see _Globals) and a quicker
-    context (SiteContext)."""
+    """Flask's Jinja environment, with globals that are quicker to import under (see _Globals), a quicker context
+    (SiteContext) and each template compiled once per language, its constant strings translated (see
+    _TranslateConstants)."""
 
     context_class = SiteContext
 
     def make_globals(self, d):
         return _Globals({} if d is None else d, self.globals)
+
+    @internalcode
+    def _load_template(self, name, globals):
+        # jinja2 3.1's own, its cache keyed by the language too.
+        if self.loader is None:
+            raise TypeError("no loader for this environment specified")
+        cache_key = (weakref.ref(self.loader), name, _compiling_language())
+        if self.cache is not None:
+            template = self.cache.get(cache_key)
+            if template is not None and (not self.auto_reload or template.is_up_to_date):
+                if globals:
+                    template.globals.update(globals)
+                return template
+        template = self.loader.load(self, name, self.make_globals(globals))
+        if self.cache is not None:
+            self.cache[cache_key] = template
+        return template
+
+    def _parse(self, source, name, filename):
+        tree = super()._parse(source, name, filename)
+        return _TranslateConstants(_translations()).visit(tree) if _compiling_language() else tree
 
 
 URLS_KEPT = 4096
