@@ -188,13 +188,13 @@ class ApplicationPage:
         return self.form.to_input(self.declarant.info(), self.consignee.info() if self.consignee else None,
                                   len(self.supplements))
 
-    @property
+    @cached_property
     def supplements(self):
-        """The application's 随附补充材料 as the page lists them (none yet for a new one); read each time, as files
-        come and go within a request."""
+        """The application's 随附补充材料 as the page lists them (none yet for a new one). (A view that adds or
+        removes files shows the result with a new ApplicationPage.)"""
         if self.application is None:
             return []
-        return [a for a in self.application.lines("attachments") if a.kind == Attachment.KIND_SUPPLEMENT]
+        return [a for a in self.application.file_lines() if a.kind == Attachment.KIND_SUPPLEMENT]
 
     def input_with(self, adding_files):
         """The form as rules.ApplicationInput, counting files about to be kept (R10)."""

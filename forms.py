@@ -200,8 +200,9 @@ class ApplicationForm(FlaskForm):
         if application.start:
             self.start_date.data = application.start.date().isoformat()
             self.start_hour.data = f"{application.start.hour:02d}"
-        self.replace_goods([rules.GoodsRow(name=g.name, hs_code=g.hs_code) for g in application.lines("goods")])
-        self.replace_numbers(n.number for n in application.lines("declaration_numbers"))
+        goods, numbers = application.goods_and_numbers()
+        self.replace_goods(goods)
+        self.replace_numbers(numbers)
 
 
 def _refill(field_list, values):
