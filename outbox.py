@@ -25,13 +25,13 @@ from email.message import EmailMessage
 
 from flask import current_app
 from flask_babel import force_locale, gettext
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 
 import clock
 import rules
 from extensions import db
 from models import (STATUS_LISTENERS, Application, IdempotentResponse, Notice, NoticeAddress, Outbox, Webhook,
-                    status_is)
+                    plain_rows, status_is)
 
 SIGNATURE_HEADER = "X-Yuyue-Signature"
 EVENT_ID_HEADER = "X-Yuyue-Event-Id"
@@ -85,6 +85,11 @@ def verify(secret, header, body, tolerance=SIGNATURE_TOLERANCE_SECONDS, now=None
     return hmac.compare_digest(expected, parts["v1"])
 
 
+# Built once: every status change asks.
+_LIVE_WEBHOOKS = select(Webhook.id, Webhook.url).where(Webhook.enterprise_id == bindparam("enterprise"),
+                                                       Webhook.disabled_at.is_(None))
+
+
 def status_changed(application, previous, user, at):
     """Add the notices of a status change to the current transaction: in-site notice, webhooks, e-mail."""
     enterprise_id = application.declarant_id or (application.declarant and application.declarant.id)
@@ -117,9 +122,7 @@ def status_changed(application, previous, user, at):
     }
     body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
     now = real_now()
-    hooks = db.session.execute(select(Webhook).where(Webhook.enterprise_id == enterprise_id,
-                                                     Webhook.disabled_at.is_(None))).scalars()
-    for hook in hooks:
+    for hook in plain_rows(_LIVE_WEBHOOKS, {"enterprise": enterprise_id}):
         db.session.add(Outbox(kind=Outbox.KIND_WEBHOOK, event_id=event_id, event=EVENT_STATUS_CHANGED,
                               enterprise_id=enterprise_id, webhook_id=hook.id, target=hook.url, payload=body,
                               created_at=now, attempts=0, next_attempt_at=now, last_error=""))
