@@ -239,9 +239,19 @@ def status_label(status):
     return _translations().ugettext(rules.STATUS_LABELS.get(status, status))
 
 
+def field_errors(messages, for_id=""):
+    """A field's error messages, one per line, announced (role=alert) and named "<field id>-error" for the field's
+    aria-describedby; nothing when there are none. (A function, not a macro: most fields have no error, and a
+    macro call cost more than the test.)"""
+    if not messages:
+        return Markup("")
+    named = Markup(' id="%s-error"') % for_id if for_id else ""
+    return Markup('<span class="error" role="alert"%s>%s</span>') % (named, Markup("<br>").join(messages))
+
+
 # What every template may call, the same for every request (set once on the Jinja environment).
 TEMPLATE_GLOBALS = {"now": clock.now, "rules": rules, "role_label": role_label, "status_label": status_label,
-                    "say": say, "upload_limits": upload_limits}
+                    "say": say, "upload_limits": upload_limits, "field_errors": field_errors}
 
 
 def _template_globals():
