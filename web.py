@@ -399,6 +399,9 @@ def cached_url_for(urls):
             return url_for(endpoint, **values)
         if not values:
             key = (_cv_request.get().request.root_path, endpoint)
+        elif len(values) == 1:  # the common case (an application's id in a list): no sorting
+            (name, value), = values.items()
+            key = (_cv_request.get().request.root_path, endpoint, (name, type(value), value))
         else:
             # The type too: 1 and True are equal keys but not the same URL.
             key = (_cv_request.get().request.root_path, endpoint, *((name, type(value), value) for name, value in sorted(values.items())))
