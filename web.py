@@ -1,6 +1,7 @@
 """What every view shares: role checks, message translation, fragments, error pages, template globals."""
 import weakref
 from collections import ChainMap
+from types import FunctionType
 from datetime import date
 from functools import wraps
 from io import BytesIO
@@ -298,6 +299,11 @@ class SiteContext(Context):
 
     def call(__self, __obj, *args, **kwargs):  # noqa: N805 (Jinja's own spelling, so no argument name clashes)
         __traceback_hide__ = True  # noqa: F841 (Jinja's debug tracebacks skip this frame)
+        if type(__obj) is FunctionType and __obj in __self.environment.plain_callables:
+            if kwargs:
+                kwargs.pop("_block_vars", None)
+                kwargs.pop("_loop_vars", None)
+            return __obj(*args, **kwargs)
         dunder_call = getattr(__obj, "__call__", None)
         if dunder_call is not None and getattr(dunder_call, "jinja_pass_arg", None) is not None:
             __obj = dunder_call  # a callable class that takes the context
@@ -358,6 +364,8 @@ class SiteEnvironment(Environment):
     _TranslateConstants)."""
 
     context_class = SiteContext
+    # The site's own template functions (web.register) that take no context: SiteContext.call calls them at once.
+    plain_callables = frozenset()
 
     def make_globals(self, d):
         return _Globals({} if d is None else d, self.globals)
@@ -395,13 +403,17 @@ def cached_url_for(urls):
         # A URL is a function of the endpoint, its values and where the site is mounted, and so are the url_defaults
         # (assets' static versions). The request is read from its context, not through the request proxy. Relative endpoints, options (_external, _anchor…) and unhashable values are
         # built each time.
-        if endpoint[:1] == "." or any(key[:1] == "_" for key in values):
+        if endpoint[:1] == ".":
             return url_for(endpoint, **values)
         if not values:
             key = (_cv_request.get().request.root_path, endpoint)
         elif len(values) == 1:  # the common case (an application's id in a list): no sorting
             (name, value), = values.items()
+            if name[:1] == "_":
+                return url_for(endpoint, **values)
             key = (_cv_request.get().request.root_path, endpoint, (name, type(value), value))
+        elif any(key[:1] == "_" for key in values):
+            return url_for(endpoint, **values)
         else:
             # The type too: 1 and True are equal keys but not the same URL.
             key = (_cv_request.get().request.root_path, endpoint, *((name, type(value), value) for name, value in sorted(values.items())))
@@ -480,6 +492,8 @@ def register(app):
     # Registered after Flask-WTF's context processor, whose csrf_token this one replaces.
     app.context_processor(lambda: {**_template_globals(), "csrf_token": template_csrf_token})
     app.jinja_env.globals.update(TEMPLATE_GLOBALS, url_for=cached_url_for({}), csrf_token=template_csrf_token)
+    app.jinja_env.plain_callables = frozenset(f for f in app.jinja_env.globals.values()
+                                              if type(f) is FunctionType and getattr(f, "jinja_pass_arg", None) is None)
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
