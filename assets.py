@@ -32,6 +32,16 @@ def register(app):
     # for 4.5 KB), and gzip at 1 (IE11; nginx's default level) half of level 6's. zstd keeps its default 3, as cheap.
     app.config.setdefault("COMPRESS_BR_LEVEL", 1)
     app.config.setdefault("COMPRESS_LEVEL", 1)
+    # Pages carry no validator to evaluate (Flask-Compress would do it on each, a few percent of a small page);
+    # static files are answered "not modified" below, against the ETag of the compressed copy the browser holds.
+    app.config.setdefault("COMPRESS_EVALUATE_CONDITIONAL_REQUEST", False)
+
+    @app.after_request  # registered before Flask-Compress's: it runs after it
+    def static_not_modified(response):
+        if request.endpoint == "static":
+            response.make_conditional(request)
+        return response
+
     compress.init_app(app)
 
     @app.url_defaults

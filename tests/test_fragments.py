@@ -87,9 +87,13 @@ def test_static_files_are_versioned_cached_and_compressed(client):
     assert page.headers.get("Content-Encoding") == "gzip"
     html = client.get("/login").get_data(as_text=True)
     css = re.search(r'href="(/static/[^"]+\?v=[0-9a-f]{12})"', html).group(1)
-    response = client.get(css)
-    assert response.status_code == 200
+    browser = {"Accept-Encoding": "gzip, deflate, br"}  # (files are sent as streams: Brotli, not gzip, streams)
+    response = client.get(css, headers=browser)
+    assert response.status_code == 200 and response.headers.get("Content-Encoding") == "br"
     assert response.cache_control.max_age == 365 * 24 * 3600 and response.cache_control.immutable
+    # A browser checking its compressed copy is told it is current, without the file again.
+    again = client.get(css, headers={**browser, "If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304 and not again.get_data()
 
 
 def test_reference_data_is_read_again_after_a_change(app):
