@@ -352,10 +352,10 @@ class _TranslateConstants(NodeTransformer):
         return nodes.MarkSafeIfAutoescape(nodes.Const(translated, lineno=node.lineno), lineno=node.lineno)
 
 
-def _compiling_language():
-    """The language templates are compiled in now: the request's, or None outside a request (then nothing is
-    translated in advance)."""
-    return str(get_locale()) if has_request_context() else None
+def _compiling_translations():
+    """The catalogue templates are compiled with now: the request's (one object per language and process), or None
+    outside a request (then nothing is translated in advance)."""
+    return _translations() if has_request_context() else None
 
 
 class SiteEnvironment(Environment):
@@ -372,10 +372,10 @@ class SiteEnvironment(Environment):
 
     @internalcode
     def _load_template(self, name, globals):
-        # jinja2 3.1's own, its cache keyed by the language too.
+        # jinja2 3.1's own, its cache keyed by the language's catalogue too.
         if self.loader is None:
             raise TypeError("no loader for this environment specified")
-        cache_key = (weakref.ref(self.loader), name, _compiling_language())
+        cache_key = (weakref.ref(self.loader), name, _compiling_translations())
         if self.cache is not None:
             template = self.cache.get(cache_key)
             if template is not None and (not self.auto_reload or template.is_up_to_date):
@@ -389,7 +389,8 @@ class SiteEnvironment(Environment):
 
     def _parse(self, source, name, filename):
         tree = super()._parse(source, name, filename)
-        return _TranslateConstants(_translations()).visit(tree) if _compiling_language() else tree
+        translations = _compiling_translations()
+        return _TranslateConstants(translations).visit(tree) if translations is not None else tree
 
 
 URLS_KEPT = 4096
