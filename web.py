@@ -1,7 +1,7 @@
 """What every view shares: role checks, message translation, fragments, error pages, template globals."""
 import weakref
 from collections import ChainMap
-from types import FunctionType
+from types import BuiltinMethodType, FunctionType
 from datetime import date
 from functools import wraps
 from io import BytesIO
@@ -299,7 +299,9 @@ class SiteContext(Context):
 
     def call(__self, __obj, *args, **kwargs):  # noqa: N805 (Jinja's own spelling, so no argument name clashes)
         __traceback_hide__ = True  # noqa: F841 (Jinja's debug tracebacks skip this frame)
-        if type(__obj) is FunctionType and __obj in __self.environment.plain_callables:
+        kind = type(__obj)
+        # A builtin (a date's strftime) cannot carry Jinja's marks; the site's own functions carry none.
+        if kind is BuiltinMethodType or (kind is FunctionType and __obj in __self.environment.plain_callables):
             if kwargs:
                 kwargs.pop("_block_vars", None)
                 kwargs.pop("_loop_vars", None)
