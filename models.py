@@ -119,7 +119,8 @@ class User(UserMixin, db.Model):
         row = db.session.execute(_USER_BY_ID, {"user_id": int(user_id)}).first()
         if row is None or not row.User.active or not hmac.compare_digest(row.User.session_token, token):
             return None
-        set_committed_value(row.User, "enterprise", row.Enterprise)  # as if loaded with it: nothing to write
+        if "enterprise" not in row.User.__dict__:  # as if loaded with it (nothing to write), unless it already was
+            set_committed_value(row.User, "enterprise", row.Enterprise)
         return row.User
 
     @classmethod
@@ -426,7 +427,8 @@ class Application(db.Model):
         row = db.session.execute(_TO_SHOW, {"id": application_id}).first()
         if row is None:
             return None
-        set_committed_value(row.Application, "consignee", row.Enterprise)  # as if loaded with it
+        if "consignee" not in row.Application.__dict__:  # as if loaded with it, unless it already was
+            set_committed_value(row.Application, "consignee", row.Enterprise)
         return row.Application
 
     def goods_and_numbers(self):
