@@ -143,8 +143,6 @@ class User(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
 
-
-
 class LoginFailure(db.Model):
     """A wrong password, kept for a while to throttle guessing (security.login_wait).
 
@@ -653,7 +651,6 @@ _TO_SHOW = select(Application, Enterprise).outerjoin(Enterprise, Application.con
     Application.id == bindparam("id"))
 
 
-# One query for both lists of the form: goods rows (number NULL), then numbers, each in its order.
 class HistoryLine(namedtuple("HistoryLine", "at username from_status to_status note note_key note_params")):
     """One line of an application's audit trail, as shown: when, who (user name), from, to, the note."""
 
@@ -757,7 +754,8 @@ def has_unfed_back(enterprise_id, limit=5):
             _overdue(bindparam("overdue_before")),
             (Application.declarant_id == bindparam("enterprise")) | (Application.consignee_id == bindparam("enterprise")),
         ).order_by(Application.start, Application.id).limit(limit)
-    return plain_rows(statement, {"enterprise": enterprise_id, "overdue_before": rules.overdue_before(clock.now())}).all()
+    facts = {"enterprise": enterprise_id, "overdue_before": rules.overdue_before(clock.now())}
+    return plain_rows(statement, facts).all()
 
 
 _UNFED_BACK = {}

@@ -1,10 +1,10 @@
 """What every view shares: role checks, message translation, fragments, error pages, template globals."""
 import weakref
 from collections import ChainMap
-from types import BuiltinMethodType, FunctionType
 from datetime import date
 from functools import wraps
 from io import BytesIO
+from types import BuiltinMethodType, FunctionType
 from urllib.parse import urlsplit
 
 from flask import (abort, current_app, g, has_request_context, render_template, request, send_file, session,

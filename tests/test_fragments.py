@@ -140,3 +140,54 @@ def test_submit_gathers_its_facts_and_submits(general, app):
     response = general.post("/apply/new", data=form_data(general, action="submit"))
     assert response.status_code == 303
     assert stored(app).status == rules.SUBMITTED
+
+
+def test_stored_statuses_go_into_sql_as_literals_and_nothing_else_does():
+    """status_is writes rules' status codes into the statement (so SQLite's partial indexes apply); anything else is
+    refused before it could reach SQL."""
+    from models import status_is
+
+    assert str(status_is(rules.APPROVED)) == "application.status = 'approved'"
+    assert "IN ('submitted', 'accepted')" in str(status_is(rules.SUBMITTED, rules.ACCEPTED))
+    with pytest.raises(ValueError):
+        status_is("approved' OR 1=1 --")
+
+
+def test_one_process_serves_each_language_its_own_compiled_pages(general):
+    """Templates are compiled once per language with their constant strings translated: switching back and forth
+    in one process shows each page in the language asked for."""
+    def title():
+        return re.search(r"<h1[^>]*>(.*?)</h1>", general.get("/").get_data(as_text=True), re.S).group(1).strip()
+
+    assert title() == "首页"
+    with general.session_transaction() as session:
+        session["lang"] = "en"
+    assert title() == "Home"
+    with general.session_transaction() as session:
+        session["lang"] = "zh_CN"
+    assert title() == "首页"
+
+
+def test_the_pages_lists_follow_changes_made_in_the_same_session(app):
+    """The application page reads goods, numbers, files and history in one query and keeps them until a commit;
+    what the session itself changes in between is shown as changed."""
+    from models import Attachment, User
+
+    with app.app_context():
+        application = db.session.execute(db.select(Application).where(Application.status == rules.DRAFT)
+                                          .order_by(Application.id)).scalars().first()
+        user = db.session.execute(db.select(User).where(User.username == "demo-general")).scalar_one()
+        files, history = len(application.file_lines()), len(application.history_lines())
+        goods, numbers = application.goods_and_numbers()
+        assert goods == [rules.GoodsRow(name=g.name, hs_code=g.hs_code) for g in application.goods]
+        assert numbers == [n.number for n in application.declaration_numbers]
+
+        application.attachments.append(Attachment(kind=Attachment.KIND_SUPPLEMENT, filename="补充.pdf", size=4,
+                                                  sha256="0" * 64, uploaded_at=application.updated_at, data=b"%PDF"))
+        application.record(user, "补充材料")
+        assert [f.filename for f in application.file_lines()][-1] == "补充.pdf"
+        assert len(application.history_lines()) == history + 1
+        db.session.commit()  # expires the application: the next reading is the database's
+        assert "补充.pdf" in [f.filename for f in application.file_lines()] and len(application.file_lines()) == files + 1
+        assert application.history_lines()[-1].note == "补充材料"
+        assert application.history_lines()[-1].username == "demo-general"
