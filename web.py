@@ -302,14 +302,12 @@ class SiteContext(Context):
         kind = type(__obj)
         # A builtin (a date's strftime) cannot carry Jinja's marks; the site's own functions carry none.
         if kind is BuiltinMethodType or (kind is FunctionType and __obj in __self.environment.plain_callables):
-            if kwargs:
-                kwargs.pop("_block_vars", None)
-                kwargs.pop("_loop_vars", None)
-            return __obj(*args, **kwargs)
-        dunder_call = getattr(__obj, "__call__", None)
-        if dunder_call is not None and getattr(dunder_call, "jinja_pass_arg", None) is not None:
-            __obj = dunder_call  # a callable class that takes the context
-        pass_arg = getattr(__obj, "jinja_pass_arg", None)
+            pass_arg = None
+        else:
+            dunder_call = getattr(__obj, "__call__", None)
+            if dunder_call is not None and getattr(dunder_call, "jinja_pass_arg", None) is not None:
+                __obj = dunder_call  # a callable class that takes the context
+            pass_arg = getattr(__obj, "jinja_pass_arg", None)
         if pass_arg is _PassArg.context:
             # The active context should see variables set in loops and blocks without being changed itself.
             if kwargs.get("_loop_vars"):
