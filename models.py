@@ -7,10 +7,11 @@ from functools import cache
 from datetime import datetime, timedelta
 
 from flask_login import UserMixin
-from sqlalchemy import (Index, UniqueConstraint, and_, bindparam, case, cast, delete, event, false, func, literal,
-                        literal_column, null, or_, select, text, true, union, union_all, update)
+from sqlalchemy import (Index, UniqueConstraint, and_, bindparam, case, cast, column, delete, event, false, func,
+                        literal, literal_column, null, or_, select, text, true, union, union_all, update)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import BindTyping
 from sqlalchemy.orm import deferred, lazyload, selectinload
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -660,6 +661,51 @@ class HistoryLine(namedtuple("HistoryLine", "at username from_status to_status n
         return rules.stored_note(self.note_key, self.note_params)
 
 
+def plain_rows(statement, params):
+    """The rows of a statement of columns (or a Precompiled one), read on the session's connection: without the
+    ORM's execution layer, which for a small query costs more than the query. Changes not yet written are written
+    first, as the ORM's autoflush would."""
+    db.session.flush()
+    connection = db.session.connection()
+    if isinstance(statement, Precompiled):
+        statement = statement.on(connection.dialect)
+    return connection.execute(statement, params)
+
+
+class Precompiled:
+    """A large statement of columns compiled once per kind of database into SQL text that keeps the types of its
+    parameters and columns, for plain_rows to run.
+
+    To find a statement it compiled before, SQLAlchemy hashes the statement's whole structure on every run; for the
+    home page's five-part union that cost more than SQLite running it. SQL text is found by its string instead."""
+
+    def __init__(self, statement):
+        self.statement = statement
+        self._compiled = {}
+
+    def on(self, dialect):
+        """The statement as SQL text for this dialect."""
+        key = (dialect.name, dialect.driver)
+        textual = self._compiled.get(key)
+        if textual is None:
+            textual = self._compiled[key] = self._compile(dialect)
+        return textual
+
+    def _compile(self, dialect):
+        # Parameters written :name, text()'s own spelling, which it turns into the driver's when the text is run;
+        # and without casts (psycopg's :name::INTEGER), which it adds back then from the parameters' types.
+        named = type(dialect)(paramstyle="named")
+        named.bind_typing = BindTyping.NONE
+        compiled = self.statement.compile(dialect=named)
+        if "POSTCOMPILE" in compiled.string:
+            raise ValueError("a statement with parameters rendered only when run cannot be precompiled")
+        # Parameters without a value are the caller's (bindparam("now")); the others (a literal, a LIMIT) keep theirs.
+        parameters = [bindparam(name, type_=bind.type) if bind.required else bindparam(name, bind.value, type_=bind.type)
+                      for bind, name in compiled.bind_names.items()]
+        columns = [column(selected.key, selected.type) for selected in self.statement.selected_columns]
+        return text(compiled.string).bindparams(*parameters).columns(*columns)
+
+
 FileLine = namedtuple("FileLine", "id kind filename size sha256 uploaded_at")
 PageLists = namedtuple("PageLists", "goods numbers files history")
 _PAGE_LISTS_KEPT = "_yuyue_page_lists"  # in the instance's __dict__, beside (never among) its mapped attributes
@@ -695,7 +741,7 @@ def _page_lists_statement():
     return union_all(goods, numbers, files, history).order_by("list", "seq")
 
 
-_PAGE_LISTS = _page_lists_statement()
+_PAGE_LISTS = Precompiled(_page_lists_statement())
 
 
 def _read_page_lists(application_id):
@@ -759,14 +805,6 @@ def has_unfed_back(enterprise_id, limit=5):
 
 
 _UNFED_BACK = {}
-
-
-def plain_rows(statement, params):
-    """The rows of a statement of columns, read on the session's connection: without the ORM's execution layer,
-    which for a small query costs more than the query. Changes not yet written are written first, as the ORM's
-    autoflush would."""
-    db.session.flush()
-    return db.session.connection().execute(statement, params)
 
 
 def status_is(*statuses, column=None):
@@ -867,8 +905,8 @@ def _agenda_statement():
     )
 
 
-# Built once with parameters: building it cost as much as running it, on every home page.
-_AGENDA = _agenda_statement()
+# Built once with parameters (building it cost as much as running it, on every home page), compiled once.
+_AGENDA = Precompiled(_agenda_statement())
 
 
 def known_hs_codes(codes):

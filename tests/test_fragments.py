@@ -191,3 +191,27 @@ def test_the_pages_lists_follow_changes_made_in_the_same_session(app):
         assert "补充.pdf" in [f.filename for f in application.file_lines()] and len(application.file_lines()) == files + 1
         assert application.history_lines()[-1].note == "补充材料"
         assert application.history_lines()[-1].username == "demo-general"
+
+
+def test_precompiled_statements_read_what_the_statements_read(any_app):
+    """The home page's agenda and the application page's lists run as SQL text compiled once per database: the
+    rows, with their times as times, are the ones the statement itself reads, on SQLite and PostgreSQL."""
+    from datetime import datetime, timedelta
+
+    import clock
+    from models import _AGENDA, _PAGE_LISTS, Enterprise, plain_rows
+
+    with any_app.app_context():
+        now = clock.now()
+        facts = {"now": now, "until": now + timedelta(days=14), "since": now - timedelta(days=14)}
+        connection = db.session.connection()
+        read = 0
+        for enterprise in db.session.execute(db.select(Enterprise.id)).scalars():
+            expected = connection.execute(_AGENDA.statement, {**facts, "enterprise": enterprise}).all()
+            assert plain_rows(_AGENDA, {**facts, "enterprise": enterprise}).all() == expected
+            read += len(expected)
+        assert read and all(isinstance(row.start, datetime) for row in expected if row.start is not None)
+        for application in db.session.execute(db.select(Application.id)).scalars():
+            expected = connection.execute(_PAGE_LISTS.statement, {"application": application}).all()
+            assert plain_rows(_PAGE_LISTS, {"application": application}).all() == expected
+        assert any(row.at is not None for row in expected)
