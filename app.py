@@ -29,9 +29,11 @@ def select_locale():
 def create_app(config=None):
     """Create the site; ``config`` (a dict) wins over the environment, for tests."""
     app = Flask(__name__, instance_relative_config=True)
+    import security
     from web import SiteEnvironment
 
     app.jinja_environment = SiteEnvironment  # before anything creates app.jinja_env
+    app.session_interface = security.SessionCookies()
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(settings.from_environment(app.instance_path))
     # Refusals come from rules.py through the site's own catalogue; WTForms' stock messages are never shown, so

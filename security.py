@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from functools import cache
 
 from flask import current_app, g, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -122,3 +123,18 @@ def check_session():
     elif now - session["seen_at"] >= TOUCH_EVERY:
         session["seen_at"] = now
     return ended
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed session cookie, its signing serializer made once per secret key rather than on every request
+    (every page opens the session)."""
+
+    def __init__(self):
+        self._serializers = {}
+
+    def get_signing_serializer(self, app):
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        serializer = self._serializers.get(keys)
+        if serializer is None:
+            serializer = self._serializers[keys] = super().get_signing_serializer(app)
+        return serializer

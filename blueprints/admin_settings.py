@@ -2,6 +2,8 @@
 
 Also gives every template the settings (``site``) and the names of ports and transport modes in the page's language.
 """
+from functools import cached_property
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
@@ -17,7 +19,8 @@ bp = Blueprint("admin_settings", __name__, url_prefix="/admin/settings")
 
 
 class Site:
-    """The settings as a template reads them: names in the page's language, the neutral default when unset."""
+    """The settings as a template reads them: names in the page's language, the neutral default when unset.
+    (Made for each page, which shows its names more than once: each is worked out once.)"""
 
     def __init__(self, values, english):
         self.values = values
@@ -26,11 +29,11 @@ class Site:
     def _pick(self, key):
         return (self.english and self.values.get(key + "_en")) or self.values.get(key) or ""
 
-    @property
+    @cached_property
     def name(self):
         return self._pick("site_name") or gettext(registry.DEFAULT_SITE_NAME)
 
-    @property
+    @cached_property
     def port_name(self):
         return self._pick("port_name")
 

@@ -194,24 +194,43 @@ def test_the_pages_lists_follow_changes_made_in_the_same_session(app):
 
 
 def test_precompiled_statements_read_what_the_statements_read(any_app):
-    """The home page's agenda and the application page's lists run as SQL text compiled once per database: the
-    rows, with their times as times, are the ones the statement itself reads, on SQLite and PostgreSQL."""
+    """The home page's agenda and the application page's lists run on the driver's cursor, compiled once per
+    database: the rows, their times as times, are the ones SQLAlchemy reads for the statement, on SQLite and
+    PostgreSQL; and whenever something listens to the statements run, they run through SQLAlchemy and are seen."""
     from datetime import datetime, timedelta
 
+    from sqlalchemy import event
+
     import clock
-    from models import _AGENDA, _PAGE_LISTS, Enterprise, plain_rows
+    from models import _AGENDA, _PAGE_LISTS, Enterprise
+
+    def through_sqlalchemy(precompiled, params):
+        return [tuple(row) for row in db.session.connection().execute(precompiled.statement, params)]
 
     with any_app.app_context():
         now = clock.now()
         facts = {"now": now, "until": now + timedelta(days=14), "since": now - timedelta(days=14)}
-        connection = db.session.connection()
-        read = 0
+        assert not db.session.connection().dispatch.before_cursor_execute  # so .rows() takes the driver's way
+        read = []
         for enterprise in db.session.execute(db.select(Enterprise.id)).scalars():
-            expected = connection.execute(_AGENDA.statement, {**facts, "enterprise": enterprise}).all()
-            assert plain_rows(_AGENDA, {**facts, "enterprise": enterprise}).all() == expected
-            read += len(expected)
-        assert read and all(isinstance(row.start, datetime) for row in expected if row.start is not None)
+            params = {**facts, "enterprise": enterprise}
+            rows = _AGENDA.rows(params)
+            assert [tuple(row) for row in rows] == through_sqlalchemy(_AGENDA, params)
+            read += rows
+        assert read and all(isinstance(row.start, datetime) for row in read if row.start is not None)
+        lists = []
         for application in db.session.execute(db.select(Application.id)).scalars():
-            expected = connection.execute(_PAGE_LISTS.statement, {"application": application}).all()
-            assert plain_rows(_PAGE_LISTS, {"application": application}).all() == expected
-        assert any(row.at is not None for row in expected)
+            rows = _PAGE_LISTS.rows({"application": application})
+            assert [tuple(row) for row in rows] == through_sqlalchemy(_PAGE_LISTS, {"application": application})
+            lists += rows
+        assert any(isinstance(row.at, datetime) for row in lists)
+
+        seen = []
+        listen = lambda conn, cursor, statement, *rest: seen.append(statement)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            rows = _AGENDA.rows(params)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listen)
+        assert any("UNION ALL" in statement for statement in seen)
+        assert [tuple(row) for row in rows] == through_sqlalchemy(_AGENDA, params)
