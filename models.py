@@ -7,12 +7,12 @@ from functools import cache
 from datetime import datetime, timedelta
 
 from flask_login import UserMixin
-from sqlalchemy import (Index, UniqueConstraint, and_, bindparam, case, cast, delete, event, false, func, literal,
-                        literal_column, null, or_, select, text, true, union, union_all, update)
+from sqlalchemy import (Index, UniqueConstraint, and_, bindparam, case, cast, delete, event, false, func, inspect,
+                        literal, literal_column, null, or_, select, text, true, union, union_all, update)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import deferred, lazyload, selectinload
+from sqlalchemy.orm import deferred, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -30,6 +30,88 @@ def status_changed(application, previous, user, at):
     """Tell every listener that ``application`` went from ``previous`` to its status now."""
     for listener in STATUS_LISTENERS:
         listener(application, previous, user, at)
+
+
+class Precompiled:
+    """A read-only statement of columns run on every request (the user's row) or on every showing of a page (the
+    home page's agenda, the application page's lists), compiled once per database by SQLAlchemy and run on the
+    driver's own cursor.
+
+    Run through SQLAlchemy, the home page's agenda (a union of five lookups, fourteen rows) cost three times what
+    SQLite took to answer it: hashing the statement's structure to find it compiled, an execution context and a
+    result object on every run. Here SQLAlchemy still writes the SQL (the dialect's parameter style and casts) and
+    the types' own processors convert parameters and values, as SQLAlchemy would. Whenever something listens to the
+    statements run (a test, echo), it runs through SQLAlchemy instead, so that it is seen."""
+
+    def __init__(self, statement):
+        self.statement = statement
+        self.row = namedtuple("Row", [selected.key for selected in statement.selected_columns])
+        self._prepared = {}
+
+    def rows(self, params):
+        """The statement's rows for ``params`` (named tuples), on the session's connection, after a flush."""
+        db.session.flush()
+        connection = db.session.connection()
+        if (connection.dispatch.before_cursor_execute or connection.dispatch.after_cursor_execute
+                or connection.engine.echo):
+            return [self.row._make(row) for row in connection.execute(self.statement, params)]
+        dialect = connection.dialect
+        sql, arguments, converters = self._prepare(dialect)
+        values = arguments(params)
+        try:
+            cursor = connection.connection.driver_connection.cursor()
+            try:
+                cursor.execute(sql, values)
+                fetched = cursor.fetchall()
+            finally:
+                cursor.close()
+        except dialect.loaded_dbapi.Error as error:
+            # Wrapped as SQLAlchemy wraps it: "database is busy" is then answered like anywhere else.
+            raise DBAPIError.instance(sql, values, error, dialect.loaded_dbapi.Error, dialect=dialect) from error
+        if not converters:
+            return [self.row._make(row) for row in fetched]
+        rows = []
+        for row in fetched:
+            row = list(row)
+            for index, convert in converters:
+                row[index] = convert(row[index])
+            rows.append(self.row._make(row))
+        return rows
+
+    def _prepare(self, dialect):
+        key = (dialect.name, dialect.driver)
+        if key not in self._prepared:
+            compiled = self.statement.compile(dialect=dialect)
+            if "POSTCOMPILE" in compiled.string:
+                raise ValueError("a statement with parameters rendered only when run cannot be precompiled")
+            # Each parameter: the caller's (bindparam("now"), no value of its own) or a constant (a literal, a LIMIT),
+            # converted by its type's processor for this dialect (a time, on SQLite, to SQLAlchemy's text form).
+            parameters = {}
+            for bind, name in compiled.bind_names.items():
+                convert = bind.type.dialect_impl(dialect).bind_processor(dialect) or _unchanged
+                parameters[name] = (name, convert) if bind.required else (None, convert(bind.value))
+
+            def value(spec, params):
+                name, convert = spec
+                return convert(params[name]) if name is not None else convert
+
+            if compiled.positional:
+                order = [parameters[name] for name in compiled.positiontup]
+
+                def arguments(params):
+                    return [value(spec, params) for spec in order]
+            else:
+                def arguments(params):
+                    return {name: value(spec, params) for name, spec in parameters.items()}
+
+            converters = [(index, selected.type.dialect_impl(dialect).result_processor(dialect, None))
+                          for index, selected in enumerate(self.statement.selected_columns)]
+            self._prepared[key] = (compiled.string, arguments, [(i, c) for i, c in converters if c is not None])
+        return self._prepared[key]
+
+
+def _unchanged(value):
+    return value
 
 
 user_ports = db.Table(
@@ -117,12 +199,15 @@ class User(UserMixin, db.Model):
         user_id, _, token = (session_id or "").partition(":")
         if not user_id.isdigit() or len(user_id) > 18 or not token:
             return None
-        row = db.session.execute(_USER_BY_ID, {"user_id": int(user_id)}).first()
-        if row is None or not row.User.active or not hmac.compare_digest(row.User.session_token, token):
+        rows = _USER_ROW.rows({"user_id": int(user_id)})
+        if not rows or not rows[0].active or not hmac.compare_digest(rows[0].session_token, token):
             return None
-        if "enterprise" not in row.User.__dict__:  # as if loaded with it (nothing to write), unless it already was
-            set_committed_value(row.User, "enterprise", row.Enterprise)
-        return row.User
+        columns = len(User.__table__.columns)
+        user = as_loaded(User, rows[0][:columns])
+        if "enterprise" not in user.__dict__:  # as if loaded with it (nothing to write), unless it already was
+            enterprise = as_loaded(Enterprise, rows[0][columns:]) if user.enterprise_id is not None else None
+            set_committed_value(user, "enterprise", enterprise)
+        return user
 
     @classmethod
     def by_username(cls, username):
@@ -187,12 +272,31 @@ class Port(db.Model):
     name_verified = db.Column(db.Boolean, nullable=False, default=False)
 
 
-# Every request loads its user (User.by_session_id): one statement built once, so SQLAlchemy neither rebuilds its
-# WHERE clause nor recomputes its cache key each time, as session.get() does (about a tenth of a small page's time).
-# The user and its enterprise as two entities of one row: the joined eager loader's row processing cost a sixth
-# more. (Built here, once Port, which User's ports name, is defined.)
-_USER_BY_ID = select(User, Enterprise).outerjoin(Enterprise, User.enterprise_id == Enterprise.id).where(
-    User.id == bindparam("user_id")).options(lazyload(User.enterprise))
+# Every request loads its user and the user's enterprise (User.by_session_id): their columns in one row, run as a
+# Precompiled statement and made into the session's objects by as_loaded. Loaded by the ORM, the user cost a fifth
+# of the home page. (Built here, once Port, which User's ports name, is defined.)
+_USER_ROW = Precompiled(select(
+    *User.__table__.columns, *(column.label(f"enterprise__{column.key}") for column in Enterprise.__table__.columns),
+).select_from(User.__table__.outerjoin(Enterprise.__table__, User.enterprise_id == Enterprise.id)).where(
+    User.id == bindparam("user_id")))
+
+
+def as_loaded(model, values):
+    """The instance of ``model`` whose table columns hold ``values`` (in the table's order), in the session as if
+    the ORM had loaded it: the session's own when it has one, else one made with make_transient_to_detached, which
+    SQLAlchemy provides for objects built from a row (nothing to write; relationships load when first read)."""
+    mapper = inspect(model)
+    columns = model.__table__.columns
+    by_column = dict(zip(columns.keys(), values))
+    existing = db.session.identity_map.get(
+        mapper.identity_key_from_primary_key([by_column[column.key] for column in mapper.primary_key]))
+    if existing is not None:
+        return existing
+    instance = mapper.class_manager.new_instance()
+    instance.__dict__.update((mapper.get_property_by_column(column).key, by_column[column.key]) for column in columns)
+    make_transient_to_detached(instance)
+    db.session.add(instance)
+    return instance
 
 
 class CalendarYear(db.Model):
@@ -667,87 +771,6 @@ def plain_rows(statement, params):
     autoflush would."""
     db.session.flush()
     return db.session.connection().execute(statement, params)
-
-
-class Precompiled:
-    """A large read-only statement of columns that a page runs on every request, compiled once per database by
-    SQLAlchemy and run on the driver's own cursor.
-
-    Run through SQLAlchemy, the home page's agenda (a union of five lookups, fourteen rows) cost three times what
-    SQLite took to answer it: hashing the statement's structure to find it compiled, an execution context and a
-    result object on every run. Here SQLAlchemy still writes the SQL (the dialect's parameter style and casts) and
-    the types' own processors convert parameters and values, as SQLAlchemy would. Whenever something listens to the
-    statements run (a test, echo), it runs through SQLAlchemy instead, so that it is seen."""
-
-    def __init__(self, statement):
-        self.statement = statement
-        self.row = namedtuple("Row", [selected.key for selected in statement.selected_columns])
-        self._prepared = {}
-
-    def rows(self, params):
-        """The statement's rows for ``params`` (named tuples), on the session's connection, after a flush."""
-        db.session.flush()
-        connection = db.session.connection()
-        if (connection.dispatch.before_cursor_execute or connection.dispatch.after_cursor_execute
-                or connection.engine.echo):
-            return [self.row._make(row) for row in connection.execute(self.statement, params)]
-        dialect = connection.dialect
-        sql, arguments, converters = self._prepare(dialect)
-        values = arguments(params)
-        try:
-            cursor = connection.connection.driver_connection.cursor()
-            try:
-                cursor.execute(sql, values)
-                fetched = cursor.fetchall()
-            finally:
-                cursor.close()
-        except dialect.loaded_dbapi.Error as error:
-            # Wrapped as SQLAlchemy wraps it: "database is busy" is then answered like anywhere else.
-            raise DBAPIError.instance(sql, values, error, dialect.loaded_dbapi.Error, dialect=dialect) from error
-        if not converters:
-            return [self.row._make(row) for row in fetched]
-        rows = []
-        for row in fetched:
-            row = list(row)
-            for index, convert in converters:
-                row[index] = convert(row[index])
-            rows.append(self.row._make(row))
-        return rows
-
-    def _prepare(self, dialect):
-        key = (dialect.name, dialect.driver)
-        if key not in self._prepared:
-            compiled = self.statement.compile(dialect=dialect)
-            if "POSTCOMPILE" in compiled.string:
-                raise ValueError("a statement with parameters rendered only when run cannot be precompiled")
-            # Each parameter: the caller's (bindparam("now"), no value of its own) or a constant (a literal, a LIMIT),
-            # converted by its type's processor for this dialect (a time, on SQLite, to SQLAlchemy's text form).
-            parameters = {}
-            for bind, name in compiled.bind_names.items():
-                convert = bind.type.dialect_impl(dialect).bind_processor(dialect) or _unchanged
-                parameters[name] = (name, convert) if bind.required else (None, convert(bind.value))
-
-            def value(spec, params):
-                name, convert = spec
-                return convert(params[name]) if name is not None else convert
-
-            if compiled.positional:
-                order = [parameters[name] for name in compiled.positiontup]
-
-                def arguments(params):
-                    return [value(spec, params) for spec in order]
-            else:
-                def arguments(params):
-                    return {name: value(spec, params) for name, spec in parameters.items()}
-
-            converters = [(index, selected.type.dialect_impl(dialect).result_processor(dialect, None))
-                          for index, selected in enumerate(self.statement.selected_columns)]
-            self._prepared[key] = (compiled.string, arguments, [(i, c) for i, c in converters if c is not None])
-        return self._prepared[key]
-
-
-def _unchanged(value):
-    return value
 
 
 FileLine = namedtuple("FileLine", "id kind filename size sha256 uploaded_at")

@@ -234,3 +234,37 @@ def test_precompiled_statements_read_what_the_statements_read(any_app):
             event.remove(db.engine, "before_cursor_execute", listen)
         assert any("UNION ALL" in statement for statement in seen)
         assert [tuple(row) for row in rows] == through_sqlalchemy(_AGENDA, params)
+
+
+def test_each_request_s_user_is_the_session_s_own_as_if_the_orm_had_loaded_it(any_app):
+    """User.by_session_id reads the user and its enterprise as one row on the driver's cursor and makes them the
+    session's objects: nothing to write, relationships load when read, changes are saved, the session's own object
+    is returned when it has one, and a wrong token or a disabled user gets no one."""
+    from sqlalchemy import inspect
+
+    from models import Enterprise, User
+
+    with any_app.app_context():
+        customs = db.session.execute(db.select(User).where(User.username == "demo-customs")).scalar_one()
+        session_id, port_codes = customs.get_id(), sorted(p.code for p in customs.ports)
+        general = db.session.execute(db.select(User).where(User.username == "demo-general")).scalar_one()
+        general_id, enterprise_name = general.get_id(), general.enterprise.name
+        db.session.remove()
+
+        user = User.by_session_id(general_id)
+        assert inspect(user).persistent and not db.session.dirty and not db.session.new
+        assert user.enterprise.name == enterprise_name and isinstance(user.enterprise, Enterprise)
+        assert isinstance(user.active, bool) and isinstance(user.enterprise.qualified, bool)
+        assert User.by_session_id(general_id) is user
+        user_id, user.display_name = user.id, "改过的名字"
+        db.session.commit()
+        db.session.remove()
+        assert db.session.execute(db.select(User.display_name).where(User.id == user_id)).scalar() == "改过的名字"
+
+        officer = User.by_session_id(session_id)
+        assert officer.enterprise is None and sorted(p.code for p in officer.ports) == port_codes
+        assert User.by_session_id(session_id.split(":")[0] + ":wrong") is None
+        officer.active = False  # the token unchanged: refused for being disabled alone
+        db.session.commit()
+        db.session.remove()
+        assert User.by_session_id(session_id) is None
