@@ -156,9 +156,10 @@ def submit_draft(page, application, data):
         return show(ApplicationPage(page.form, application, current_user, refusals + [rules.KEPT_AS_DRAFT],
                                     consignee=page.consignee), 400)
     application.move(rules.SUBMITTED, current_user)
+    number, response = application.pre_entry_number, redirect_to(application)  # read before the commit expires them
     db.session.commit()
-    flash(gettext("申报成功，预录入编号 %(number)s，请等待海关受理。", number=application.pre_entry_number), "success")
-    return redirect_to(application)
+    flash(gettext("申报成功，预录入编号 %(number)s，请等待海关受理。", number=number), "success")
+    return response
 
 
 @bp.route("/<int:application_id>/delete", methods=["POST"])
