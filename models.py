@@ -202,12 +202,7 @@ class User(UserMixin, db.Model):
         rows = _USER_ROW.rows({"user_id": int(user_id)})
         if not rows or not rows[0].active or not hmac.compare_digest(rows[0].session_token, token):
             return None
-        columns = len(User.__table__.columns)
-        user = as_loaded(User, rows[0][:columns])
-        if "enterprise" not in user.__dict__:  # as if loaded with it (nothing to write), unless it already was
-            enterprise = as_loaded(Enterprise, rows[0][columns:]) if user.enterprise_id is not None else None
-            set_committed_value(user, "enterprise", enterprise)
-        return user
+        return loaded_with(User, "enterprise", Enterprise, rows[0])
 
     @classmethod
     def by_username(cls, username):
@@ -272,24 +267,18 @@ class Port(db.Model):
     name_verified = db.Column(db.Boolean, nullable=False, default=False)
 
 
-# Every request loads its user and the user's enterprise (User.by_session_id): their columns in one row, run as a
-# Precompiled statement and made into the session's objects by as_loaded. Loaded by the ORM, the user cost a fifth
-# of the home page. (Built here, once Port, which User's ports name, is defined.)
-_USER_ROW = Precompiled(select(
-    *User.__table__.columns, *(column.label(f"enterprise__{column.key}") for column in Enterprise.__table__.columns),
-).select_from(User.__table__.outerjoin(Enterprise.__table__, User.enterprise_id == Enterprise.id)).where(
-    User.id == bindparam("user_id")))
-
-
 def as_loaded(model, values):
     """The instance of ``model`` whose table columns hold ``values`` (in the table's order), in the session as if
     the ORM had loaded it: the session's own when it has one, else one made with make_transient_to_detached, which
-    SQLAlchemy provides for objects built from a row (nothing to write; relationships load when first read)."""
+    SQLAlchemy provides for objects built from a row (nothing to write; relationships load when first read). None
+    when the values have no primary key (an outer join that found nothing)."""
     mapper = inspect(model)
     columns = model.__table__.columns
     by_column = dict(zip(columns.keys(), values))
-    existing = db.session.identity_map.get(
-        mapper.identity_key_from_primary_key([by_column[column.key] for column in mapper.primary_key]))
+    key = [by_column[column.key] for column in mapper.primary_key]
+    if None in key:
+        return None
+    existing = db.session.identity_map.get(mapper.identity_key_from_primary_key(key))
     if existing is not None:
         return existing
     instance = mapper.class_manager.new_instance()
@@ -297,6 +286,30 @@ def as_loaded(model, values):
     make_transient_to_detached(instance)
     db.session.add(instance)
     return instance
+
+
+def loaded_with(model, relation, related, row):
+    """``model``'s instance (as_loaded) from the first of ``row``'s columns, with ``relation`` set to ``related``'s
+    from the others, as if loaded with it (unless it already was)."""
+    count = len(model.__table__.columns)
+    instance = as_loaded(model, row[:count])
+    if relation not in instance.__dict__:
+        set_committed_value(instance, relation, as_loaded(related, row[count:]))
+    return instance
+
+
+def row_with(model, related, on):
+    """A Precompiled statement's select of ``model``'s table columns and ``related``'s (outer joined ``on``), for
+    loaded_with."""
+    others = [column.label(f"related__{column.key}") for column in related.__table__.columns]
+    return select(*model.__table__.columns, *others).select_from(model.__table__.outerjoin(related.__table__, on))
+
+
+# Every request loads its user and the user's enterprise (User.by_session_id): their columns in one row, run as a
+# Precompiled statement and made into the session's objects by loaded_with. Loaded by the ORM, the user cost a fifth
+# of the home page. (Built here, once Port, which User's ports name, is defined.)
+_USER_ROW = Precompiled(row_with(User, Enterprise, User.enterprise_id == Enterprise.id).where(
+    User.id == bindparam("user_id")))
 
 
 class CalendarYear(db.Model):
@@ -527,12 +540,8 @@ class Application(db.Model):
         writers), so that what is counted before a write (R10's files) is what the write adds to."""
         if write:  # (PostgreSQL locks no outer-joined row: writing, the consignee comes when asked)
             return db.session.get(cls, application_id, with_for_update=True)
-        row = db.session.execute(_TO_SHOW, {"id": application_id}).first()
-        if row is None:
-            return None
-        if "consignee" not in row.Application.__dict__:  # as if loaded with it, unless it already was
-            set_committed_value(row.Application, "consignee", row.Enterprise)
-        return row.Application
+        rows = _TO_SHOW.rows({"id": application_id})
+        return loaded_with(Application, "consignee", Enterprise, rows[0]) if rows else None
 
     def goods_and_numbers(self):
         """The goods as rules.GoodsRow and the declaration numbers, in order, as the form shows them."""
@@ -750,10 +759,9 @@ class StatusChange(db.Model):
         return rules.stored_note(self.note_key, self.note_params)
 
 
-# Built once: session.get() with an option builds its statement and cache key anew on every page. Two entities of one
-# row: a joined eager load's row processing costs more.
-_TO_SHOW = select(Application, Enterprise).outerjoin(Enterprise, Application.consignee_id == Enterprise.id).where(
-    Application.id == bindparam("id"))
+# The application a page shows and its consignee: one row, made into the session's objects (loaded_with).
+_TO_SHOW = Precompiled(row_with(Application, Enterprise, Application.consignee_id == Enterprise.id).where(
+    Application.id == bindparam("id")))
 
 
 class HistoryLine(namedtuple("HistoryLine", "at username from_status to_status note note_key note_params")):

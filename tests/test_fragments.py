@@ -268,3 +268,24 @@ def test_each_request_s_user_is_the_session_s_own_as_if_the_orm_had_loaded_it(an
         db.session.commit()
         db.session.remove()
         assert User.by_session_id(session_id) is None
+
+
+def test_the_application_a_page_shows_is_the_session_s_own_as_if_the_orm_had_loaded_it(any_app):
+    """Application.by_id (pages that only show) reads the application and its consignee as one row: every column
+    as the ORM reads it, the consignee set, nothing to write, and the session's own object when it has one."""
+    from sqlalchemy import inspect
+
+    with any_app.app_context():
+        expected = {}
+        for application in db.session.execute(db.select(Application)).scalars():
+            expected[application.id] = ({column.key: getattr(application, column.key)
+                                         for column in Application.__table__.columns},
+                                        application.consignee.name if application.consignee else None)
+        db.session.remove()
+        for application_id, (columns, consignee) in expected.items():
+            shown = Application.by_id(application_id)
+            assert inspect(shown).persistent and not db.session.dirty and not db.session.new
+            assert {key: getattr(shown, key) for key in columns} == columns
+            assert "consignee" in shown.__dict__ and (shown.consignee.name if shown.consignee else None) == consignee
+            assert Application.by_id(application_id) is shown
+        assert Application.by_id(max(expected) + 1) is None
