@@ -289,3 +289,20 @@ def test_the_application_a_page_shows_is_the_session_s_own_as_if_the_orm_had_loa
             assert "consignee" in shown.__dict__ and (shown.consignee.name if shown.consignee else None) == consignee
             assert Application.by_id(application_id) is shown
         assert Application.by_id(max(expected) + 1) is None
+
+
+def test_time_filters_write_what_strftime_wrote():
+    """Templates write times through web's filters: the same text strftime wrote, nothing for none, and times that
+    carry a zone (or dates) still written by strftime."""
+    from datetime import date, datetime, time, timedelta, timezone
+
+    from web import clock_time, minutes, seconds
+
+    moment = datetime(2026, 1, 5, 7, 3, 9, 120000)
+    assert minutes(moment) == moment.strftime("%Y-%m-%d %H:%M") == "2026-01-05 07:03"
+    assert seconds(moment) == moment.strftime("%Y-%m-%d %H:%M:%S") == "2026-01-05 07:03:09"
+    assert clock_time(moment) == clock_time(time(7, 3, 9)) == "07:03"
+    zoned = moment.replace(tzinfo=timezone(timedelta(hours=8)))
+    assert (minutes(zoned), seconds(zoned), clock_time(zoned)) == ("2026-01-05 07:03", "2026-01-05 07:03:09", "07:03")
+    assert minutes(date(2026, 1, 5)) == "2026-01-05 00:00"
+    assert minutes(None) == seconds(None) == clock_time(None) == ""
