@@ -491,7 +491,8 @@ class Application(db.Model):
             created_by_id=user.id if user else None,
         )
         application.history.append(
-            StatusChange(from_status=None, to_status=rules.DRAFT, at=at, user_id=user.id if user else None)
+            StatusChange(from_status=None, to_status=rules.DRAFT, at=at, user_id=user.id if user else None,
+                         declarant_id=declarant.id)
         )
         db.session.add(application)
         return application
@@ -607,8 +608,9 @@ class Application(db.Model):
         """
         at = at or clock.now()
         system = note if isinstance(note, rules.SystemNote) else None
+        declarant_id = self.declarant_id if self.declarant_id is not None else self.declarant.id  # (not yet written)
         self.history.append(StatusChange(from_status=self.status, to_status=to_status or self.status, at=at,
-                                         user_id=user.id if user else None,
+                                         user_id=user.id if user else None, declarant_id=declarant_id,
                                          note=system.render() if system else note,
                                          note_key=system.key if system else None,
                                          note_params=dict(system.params) if system else None))
@@ -740,8 +742,14 @@ class SiteSetting(db.Model):
 class StatusChange(db.Model):
     """The audit trail of an application's status: who, when, from, to, note."""
 
+    # The home page's recent decisions are an enterprise's latest changes: found through (declarant_id, at), not by
+    # reading every application the enterprise ever made and each one's history.
+    __table_args__ = (Index("ix_status_change_declarant_id_at", "declarant_id", "at"),)
+
     id = db.Column(db.Integer, primary_key=True)
     application_id = db.Column(db.ForeignKey("application.id", ondelete="CASCADE"), nullable=False, index=True)
+    # The application's declarant, copied (an application's declarant never changes).
+    declarant_id = db.Column(db.ForeignKey("enterprise.id"), nullable=True)
     user_id = db.Column(db.ForeignKey("user.id"), nullable=True)
     at = db.Column(db.DateTime, nullable=False)
     from_status = db.Column(db.String(24), nullable=True)
@@ -972,7 +980,7 @@ def _agenda_statement():
         part("statements", own, status_is(rules.CANCELLED), Application.approved_at.isnot(None),
              Application.statement_at.is_(None)),
         part("drafts", own, status_is(rules.DRAFT), limit_by=(Application.updated_at, Application.id)),
-        part("decisions", own,
+        part("decisions", StatusChange.declarant_id == enterprise,
              status_is(*DECISION_STATUSES, column=StatusChange.to_status),
              StatusChange.from_status != StatusChange.to_status, StatusChange.at >= bindparam("since"),
              changes=(StatusChange.at, StatusChange.to_status, StatusChange.id.label("change_id")),

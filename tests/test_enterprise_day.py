@@ -476,3 +476,31 @@ def test_migration_counts_unread_notices_and_keys_the_old_system_notes(app):
          "纸质申请 P-7，收单日期 2026-11-20，由海关录入；例外受理：冷链"),
         (None, None, "货物延误"),  # typed by a person: kept as typed
     ]
+
+
+def test_every_status_change_carries_its_application_s_declarant(app):
+    """Status changes carry their application's declarant (new drafts, moves, customs' decisions), and agenda0001
+    gave the changes written before it theirs: the home page finds an enterprise's recent decisions through them."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text as sql
+
+    from models import Application, StatusChange
+
+    def mismatched():
+        return db.session.execute(select(func.count()).select_from(StatusChange).join(Application).where(
+            (StatusChange.declarant_id.is_(None)) | (StatusChange.declarant_id != Application.declarant_id))).scalar()
+
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(StatusChange)).scalar() > 0
+        assert mismatched() == 0  # the seed's, made as the site makes them
+        db.session.remove()
+        downgrade(revision="forms0001")
+        with db.engine.begin() as conn:
+            assert "declarant_id" not in [c["name"] for c in db.inspect(conn).get_columns("status_change")]
+        upgrade()
+        assert mismatched() == 0  # filled in from each application
+        if db.engine.dialect.name == "sqlite":
+            plan = " ".join(row[3] for row in db.session.execute(sql(
+                "EXPLAIN QUERY PLAN SELECT id FROM status_change WHERE declarant_id = 1 AND at >= '2026-11-09' "
+                "ORDER BY at DESC LIMIT 20")))
+            assert "ix_status_change_declarant_id_at" in plan
