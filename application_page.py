@@ -174,9 +174,14 @@ class ApplicationPage:
         return StatementForm(formdata=None)
 
     @cached_property
+    def consignee_code(self):
+        """The consignee's code as typed, as codes are compared (trimmed, upper case)."""
+        return (self.form.consignee_code.data or "").strip().upper()
+
+    @cached_property
     def consignee(self):
         """The consignee named in the form, looked up once per request."""
-        code = (self.form.consignee_code.data or "").strip().upper()
+        code = self.consignee_code
         stored = self.application.consignee if self.application is not None and code else None
         if stored is not None and code in (stored.customs_code, stored.uscc):
             return stored  # the one Enterprise.by_code would find, loaded with the application (load_application)
@@ -279,8 +284,7 @@ class ApplicationPage:
 
     @cached_property
     def consignee_unknown(self):
-        code = (self.form.consignee_code.data or "").strip().upper()
-        return rules.is_enterprise_code(code) and self.consignee is None
+        return rules.is_enterprise_code(self.consignee_code) and self.consignee is None
 
     @cached_property
     def window_refusals(self):

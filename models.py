@@ -917,10 +917,9 @@ def enterprise_agenda(enterprise_id, now):
     names = tuple(AGENDA_ORDER)
     for row in _AGENDA.rows(facts):
         agenda[names[row[0]]].append(AgendaEntry(*row[1:], now=now))
-    for name, (keys, newest_first) in AGENDA_ORDER.items():
+    for name, (key, newest_first) in AGENDA_ORDER.items():
         # Sorted here, not by the query: SQLite sorting each list in the query cost as much as finding them.
-        agenda[name].sort(key=lambda entry: tuple((entry[i] is not None, entry[i]) for i in keys),
-                          reverse=newest_first)
+        agenda[name].sort(key=key, reverse=newest_first)
     return agenda
 
 
@@ -934,16 +933,20 @@ class AgendaEntry(namedtuple("AgendaEntry", "id pre_entry_number start end decla
         return rules.current_status(self.status, self.start, self.now, self.statement_at is not None)
 
 
-# Each list's order (AgendaEntry fields, newest first or not): the drafts and decisions shown are the first 20 of it.
+def _by(*fields):
+    # A sort key of AgendaEntry fields, none before any value.
+    indexes = [AgendaEntry._fields.index(field) for field in fields]
+    return lambda entry: tuple((entry[i] is not None, entry[i]) for i in indexes)
+
+
+# Each list's order (sort key, newest first or not): the drafts and decisions shown are the first 20 of it.
 AGENDA_ORDER = {
-    "upcoming": (("start", "id"), False),
-    "feedback": (("start", "id"), False),
-    "statements": (("cancelled_at", "id"), False),
-    "drafts": (("updated_at", "id"), True),
-    "decisions": (("at", "change_id"), True),
+    "upcoming": (_by("start", "id"), False),
+    "feedback": (_by("start", "id"), False),
+    "statements": (_by("cancelled_at", "id"), False),
+    "drafts": (_by("updated_at", "id"), True),
+    "decisions": (_by("at", "change_id"), True),
 }
-AGENDA_ORDER = {name: (tuple(AgendaEntry._fields.index(key) for key in keys), newest_first)
-                for name, (keys, newest_first) in AGENDA_ORDER.items()}
 
 
 def _agenda_statement():
